@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * memprint.c - the memprint command: dispatch to subcommands
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* Each subcommand adds its line here once it exists. */
+static const struct command commands[] = {
+	{ NULL, NULL, NULL },
+};
+
+static void print_help(FILE *out)
+{
+	fputs("Usage: memprint COMMAND [OPTIONS]\n\n"
+	      "Measure memory redundancy: which pages hold the same content, how much\n"
+	      "is already shared and how much more merging could free.\n\n"
+	      "Commands:\n", out);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fputs("\nRun 'memprint COMMAND --help' for a command's options.\n", out);
+}
+
+void cli_warn(const char *format, ...)
+{
+	va_list args;
+
+	fputs("memprint: ", stderr);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *command, const char *format, ...)
+{
+	va_list args;
+
+	fputs("memprint: ", stderr);
+	va_start(args, format);
+	vfprintf(stderr, format, args);
+	va_end(args);
+	fprintf(stderr, "\nTry 'memprint %s%s--help' for more information.\n",
+		command ? command : "", command ? " " : "");
+	return EXIT_USAGE;
+}
+
+int cli_report_error(const struct mp_error *error, int code)
+{
+	if (error && error->message[0])
+		cli_warn("%s", error->message);
+	else
+		cli_warn("%s", mp_strerror(code));
+	return EXIT_RUNTIME;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		print_help(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("memprint 0.1.0\n");
+		return 0;
+	}
+
+	for (const struct command *c = commands; c->name; c++) {
+		if (!strcmp(argv[1], c->name))
+			return c->run(argc - 1, argv + 1);
+	}
+	return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+}
