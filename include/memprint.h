@@ -534,6 +534,106 @@ int mp_analysis_report(struct mp_analysis *analysis, struct mp_report **report,
 void mp_report_free(struct mp_report *report);
 void mp_analysis_close(struct mp_analysis *analysis);
 
+/* --------------------------------------------------------- memory images */
+
+/*
+ * A memory image is a file that holds a machine's memory page by page: a
+ * raw guest-RAM file, or the ELF64 core that QEMU's dump-guest-memory
+ * writes (without -z, -l or -s, which select the kdump-compressed format).
+ */
+enum mp_image_format {
+	MP_IMAGE_AUTO = 0,	/* ELF when the file starts with the ELF magic, else raw */
+	MP_IMAGE_RAW,		/* pages from offset 0; the address is the file offset */
+	MP_IMAGE_ELF,		/* the file ranges of the PT_LOAD segments, at p_paddr */
+};
+
+struct mp_image_info {
+	enum mp_image_format format;	/* as detected, never MP_IMAGE_AUTO */
+	uint64_t file_size;		/* bytes */
+	uint64_t pages;			/* whole pages that mp_image_read() returns */
+	uint64_t partial_bytes;		/* bytes of partial pages at segment ends, not read */
+	uint64_t unstored_bytes;	/* ELF p_memsz beyond p_filesz: not in the file */
+	uint32_t segments;		/* PT_LOAD segments; 1 for a raw image */
+	uint32_t machine;		/* ELF e_machine; 0 for a raw image */
+};
+
+struct mp_image;
+
+/* Look up "auto", "raw" or "elf"; -1 if unknown. */
+int mp_image_format_lookup(const char *name);
+const char *mp_image_format_name(enum mp_image_format format);
+
+/*
+ * Open a memory image.  An ELF image must be a little-endian ELF64 core
+ * (ET_CORE) of a machine with 4 KiB pages; a damaged one is rejected with
+ * -EINVAL and a message naming the file and the offset of the fault.
+ */
+int mp_image_open(struct mp_image **image, const char *path, enum mp_image_format format,
+		  struct mp_error *error);
+void mp_image_get_info(const struct mp_image *image, struct mp_image_info *info);
+
+/*
+ * Read the next count pages at most into buffer (count * 4096 bytes), in
+ * file order.  addresses (may be NULL) gets each page's physical address.
+ * Returns the number of pages read, 0 at the end of the image, or a
+ * negative errno value.
+ */
+ssize_t mp_image_read(struct mp_image *image, void *buffer, size_t count, uint64_t *addresses,
+		      struct mp_error *error);
+void mp_image_close(struct mp_image *image);
+
+/* ------------------------------------------------------------- hashbench */
+
+/*
+ * Measure page hashes on a buffer of pages: single-core throughput (best of
+ * several passes, beside a plain memory-read pass over the same buffer) and
+ * false positives, confirmed by comparing the pages themselves.  The counts
+ * are defined in docs/hashbench.md.
+ */
+struct mp_hashbench;
+
+/* The buffer's contents, found by byte comparison. */
+struct mp_hashbench_summary {
+	uint64_t pages;
+	uint64_t zero_filled_pages;
+	uint64_t contents;		/* distinct page contents */
+	uint64_t duplicate_pages;	/* pages - contents */
+	uint64_t reference_collisions;	/* sha256 digests shared by different contents */
+};
+
+/* One algorithm's measurement; hash is MP_HASH_NONE for the memory-read baseline. */
+struct mp_hashbench_result {
+	enum mp_hash_id hash;
+	unsigned passes;		/* timed passes after one warm-up pass */
+	double best_seconds;		/* the fastest pass */
+	double bytes_per_second;
+	double pages_per_second;
+	uint64_t digests;		/* distinct digests */
+	uint64_t false_positive_groups;	/* digests shared by different contents */
+	uint64_t false_positive_pages;	/* pages outside their digest group's largest content */
+	uint64_t false_positive_zero;	/* of those, in the zero-filled page's digest group */
+	uint64_t duplicate_overcount;	/* duplicate pages by digest - by content */
+	uint64_t sha256_groups;		/* false_positive_groups, contents told by sha256 */
+	uint64_t sha256_pages;		/* false_positive_pages, contents told by sha256 */
+};
+
+/*
+ * Prepare a measurement of count pages at pages (which must stay valid and
+ * unchanged until mp_hashbench_close()): hash every page with sha256 and
+ * partition the pages into contents by byte comparison.
+ */
+int mp_hashbench_open(struct mp_hashbench **bench, const void *pages, size_t count,
+		      struct mp_error *error);
+void mp_hashbench_get_summary(const struct mp_hashbench *bench,
+			      struct mp_hashbench_summary *summary);
+/* Time repeat passes (after a warm-up pass) of hash over the buffer and count its false positives. */
+int mp_hashbench_measure(struct mp_hashbench *bench, enum mp_hash_id hash, unsigned repeat,
+			 struct mp_hashbench_result *result, struct mp_error *error);
+/* Time repeat passes (after a warm-up pass) that only read the buffer. */
+int mp_hashbench_read_baseline(struct mp_hashbench *bench, unsigned repeat,
+			       struct mp_hashbench_result *result, struct mp_error *error);
+void mp_hashbench_close(struct mp_hashbench *bench);
+
 #ifdef __cplusplus
 }
 #endif
