@@ -425,6 +425,14 @@ struct mp_scan_options {
 int mp_procfs_scan(const pid_t *pids, size_t count, const struct mp_scan_options *options,
 		   const struct mp_sink *sink, struct mp_error *error);
 
+/*
+ * Resume every target that a running mp_procfs_scan() with options.freeze
+ * stopped.  Async-signal-safe: the library installs no signal handler, so a
+ * program that freezes targets calls this from its SIGINT and SIGTERM
+ * handlers before it exits.  The scan itself resumes them when it returns.
+ */
+void mp_freeze_resume_all(void);
+
 /* Read KSM's machine-wide counters from SYSROOT/sys/kernel/mm/ksm. */
 int mp_ksm_read_counters(const char *sysroot, struct mp_ksm_counters *counters,
 			 struct mp_error *error);
