@@ -55,6 +55,7 @@ struct mp_hash_algo {
 struct mp_hash {
 	const struct mp_hash_algo *algo;
 	bool keyed;
+	bool avx;				/* the CPU has vzeroupper */
 	uint8_t zero_digest[MP_DIGEST_MAX];	/* digest of the zero-filled page */
 	union {
 		uint64_t xxh64_seed;
@@ -79,14 +80,27 @@ extern const struct mp_hash_algo mp_hash_algo_xxh64;
 extern const struct mp_hash_algo mp_hash_algo_xxh3;
 extern const struct mp_hash_algo mp_hash_algo_xxh128;
 
-/* Whether all MP_PAGE_SIZE bytes of page are 0; stops at the first non-zero 64 bytes. */
+static inline uint64_t mp_load_word(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Whether all MP_PAGE_SIZE bytes of page are 0; stops at the first 64 bytes
+ * that are not.  Plain 64-bit loads, so no SSE code runs between two hashes
+ * (see clear_upper_vectors() in hash.c).
+ */
 static inline bool mp_hash_zero_filled(const uint8_t *page)
 {
-	uint64_t w[8];
+	for (const uint8_t *p = page; p < page + MP_PAGE_SIZE; p += 64) {
+		uint64_t any = mp_load_word(p) | mp_load_word(p + 8) | mp_load_word(p + 16) |
+			       mp_load_word(p + 24) | mp_load_word(p + 32) | mp_load_word(p + 40) |
+			       mp_load_word(p + 48) | mp_load_word(p + 56);
 
-	for (size_t offset = 0; offset < MP_PAGE_SIZE; offset += sizeof(w)) {
-		memcpy(w, page + offset, sizeof(w));
-		if (w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7])
+		if (any)
 			return false;
 	}
 	return true;
