@@ -784,6 +784,114 @@ int mp_timeline_finish(struct mp_timeline *timeline, struct mp_timeline_summary 
 void mp_timeline_summary_free(struct mp_timeline_summary *summary);
 void mp_timeline_close(struct mp_timeline *timeline);
 
+/* ------------------------------------------------------------- timeline */
+
+/*
+ * Sharing over time.  The timeline sink takes the sets of a series in order
+ * (as a snapshot file holds them, or as a watch takes them) and follows
+ * each content and each mapping from set to set, keeping only the state of
+ * the previous set and the runs still open.  Tasks are told apart by pid.
+ *
+ * An opportunity is a digest held by two or more frames of a set.  A run is
+ * a stretch of consecutive sets: for a content, the sets in which its digest
+ * is an opportunity; for a merge, the sets in which one mapping keeps the
+ * same digest and that digest stays an opportunity.  A run seen in sets a to
+ * b lives t(b + 1) - t(a), from the first set that saw it to the first that
+ * did not, with t() the monotonic start of a set; after the last set,
+ * t(last + 1) is extrapolated with the mean interval of the series.  Runs
+ * that include the first or the last set are censored (their start or end
+ * was not observed) and counted apart.
+ */
+
+#define MP_LIFETIME_BINS 16	/* thresholds 2, 4, 8, ... 65536 seconds */
+
+/* The numbers of one set of a series (a mapping here includes zero-page ones). */
+struct mp_timeline_set {
+	uint32_t index;			/* 0 for the first set of the series */
+	int64_t monotonic_ns;		/* CLOCK_MONOTONIC at the start of the set */
+	int64_t realtime_ns;
+	uint64_t duration_ns;		/* from the set end record */
+	uint32_t tasks;
+	uint64_t mappings;		/* task pages with a digest, zero page excluded */
+	uint64_t zero_page_mappings;
+	uint64_t frames;		/* distinct frames with a digest, zero page excluded */
+	uint64_t opportunities;		/* digests held by two or more frames */
+	uint64_t duplicate_frames;	/* sum over opportunities of (frames - 1) */
+	uint64_t duplicate_frames_nonzero;
+	uint64_t opportunity_mappings;	/* mappings whose digest is an opportunity */
+	uint64_t common_mappings;	/* present in this and the previous set */
+	uint64_t churn;			/* common mappings whose digest changed */
+	uint64_t new_mappings;		/* present in this set, not the previous one */
+	uint64_t gone_mappings;		/* present in the previous set, not this one */
+	uint64_t stable_mappings;	/* same digest in each of the last stable_sets sets */
+	struct mp_ksm_counters ksm;	/* KSM sysfs counters at the start of the set */
+	uint64_t ksm_merging_pages;	/* sum of the tasks' ksm_stat */
+	uint64_t ksm_zero_pages;	/* sum of the tasks' ksm_stat */
+};
+
+/* A lifetime distribution; pages count savable pages summed over each run's sets. */
+struct mp_lifetimes {
+	uint64_t runs;				/* complete runs */
+	uint64_t pages;
+	uint64_t longer_runs[MP_LIFETIME_BINS];	/* [i]: living longer than 2^(i+1) s */
+	uint64_t longer_pages[MP_LIFETIME_BINS];
+	uint64_t censored_runs;			/* runs that include the first or last set */
+	uint64_t censored_pages;
+	uint64_t censored_longer_runs[MP_LIFETIME_BINS];	/* lower bounds */
+	uint64_t censored_longer_pages[MP_LIFETIME_BINS];
+	uint64_t *runs_by_sets;			/* [k]: complete runs seen in k sets */
+	uint64_t *censored_runs_by_sets;	/* both have set_count + 1 entries */
+};
+
+/* Churn of one task over the series (pid and comm of its last set). */
+struct mp_timeline_task {
+	int32_t pid;
+	char comm[17];
+	uint32_t first_set, last_set;	/* set indexes */
+	uint64_t common_mappings;	/* summed over the intervals */
+	uint64_t churn;			/* summed over the intervals */
+	uint64_t max_churn;		/* in one interval */
+};
+
+struct mp_timeline_summary {
+	uint32_t set_count;
+	int64_t first_ns, last_ns;	/* monotonic start of the first and last set */
+	int64_t end_ns;			/* t(last + 1), the end of runs still open */
+	uint64_t common_mappings;	/* summed over the intervals */
+	uint64_t churn;			/* summed over the intervals */
+	struct mp_lifetimes content;	/* per digest; pages: frames - 1 per set */
+	struct mp_lifetimes merge;	/* per mapping; pages: 1 per set */
+	struct mp_timeline_task *tasks;	/* in order of first appearance */
+	size_t task_count;
+	uint64_t state_bytes_max;	/* peak bytes of the tables kept between sets */
+};
+
+struct mp_timeline_options {
+	uint32_t stable_sets;		/* N of stable pages, 0 for 4 */
+	/*
+	 * Called at the end of each set with its numbers; may be NULL.  An error
+	 * it returns stops the producer.
+	 */
+	int (*set_done)(void *ctx, const struct mp_timeline_set *set);
+	void *set_done_ctx;
+};
+
+struct mp_timeline;
+
+int mp_timeline_open(struct mp_timeline **timeline, const struct mp_timeline_options *options,
+		     struct mp_error *error);
+/* The sink that takes the sets of the series, in order. */
+struct mp_sink mp_timeline_sink(struct mp_timeline *timeline);
+/*
+ * End the series: close the runs still open (as censored) and compute the
+ * summary.  No set may be fed afterwards.  Free the summary with
+ * mp_timeline_summary_free().
+ */
+int mp_timeline_finish(struct mp_timeline *timeline, struct mp_timeline_summary **summary,
+		       struct mp_error *error);
+void mp_timeline_summary_free(struct mp_timeline_summary *summary);
+void mp_timeline_close(struct mp_timeline *timeline);
+
 #ifdef __cplusplus
 }
 #endif
