@@ -65,9 +65,9 @@ bool mp_hash_keyable(enum mp_hash_id id)
 /*
  * Clear the upper halves of the vector registers after a library call.
  * libxxhash 0.8.1's AVX-512 code and ISA-L 2.30's crc32 return with them
- * dirty, and every legacy SSE instruction that runs after that, in memprint
- * or in its caller, then pays for a merge: on a Xeon with AVX-512 a zero
- * check written with SSE loads slowed xxh3 from 44 to 17 GB/s.
+ * dirty.  Every legacy SSE instruction that runs after that, in memprint or
+ * in its caller, then pays for a merge.  On a Xeon with AVX-512, SSE code
+ * between pages slowed xxh3 from 44 to 17 GB/s (docs/hashes.md).
  */
 static inline void clear_upper_vectors(const struct mp_hash *hash)
 {
