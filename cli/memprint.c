@@ -16,6 +16,7 @@ struct command {
 
 /* Each subcommand adds its line here once it exists. */
 static const struct command commands[] = {
+	{ "hashbench", cmd_hashbench, "measure page hashes: throughput and false positives" },
 	{ NULL, NULL, NULL },
 };
 

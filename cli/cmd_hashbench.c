@@ -1,0 +1,582 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * cmd_hashbench.c - memprint hashbench: throughput and false positives of
+ * every page hash on the pages of a memory image or of live processes
+ *
+ * The pages are read once into a buffer of at most --max-memory bytes;
+ * beyond it reading stops with a warning.  Then the engine in
+ * lib/hashbench/ times each algorithm (best of --repeat passes, after a
+ * warm-up) beside a plain read of the same buffer, and counts its false
+ * positives against a byte-by-byte comparison of the pages.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <libsmartcols/libsmartcols.h>
+
+#include "cli.h"
+
+#define DEFAULT_MAX_MEMORY (4ull << 30)
+#define DEFAULT_REPEAT 5
+#define IMAGE_BATCH 256			/* pages per image read: 1 MiB */
+
+enum output_mode { OUTPUT_TABLE, OUTPUT_JSON, OUTPUT_CSV };
+
+/* The pages read, in a buffer reserved at --max-memory and filled in order. */
+struct page_buffer {
+	uint8_t *pages;
+	size_t count;
+	size_t capacity;		/* pages */
+	uint64_t pages_offered;		/* pages the source had, read or not */
+};
+
+struct hashbench_ctl {
+	enum mp_hash_id hashes[MP_HASH_COUNT];
+	size_t hash_count;
+	unsigned repeat;
+	uint64_t max_memory;		/* bytes */
+	enum output_mode output;
+	bool bytes;
+	const char *image;
+	enum mp_image_format image_format;
+	struct page_buffer buffer;
+	char source[4200];		/* what was read, for the header */
+};
+
+static void print_help(void)
+{
+	fputs("Usage:\n"
+	      " memprint hashbench [options] --image FILE\n\n"
+	      "Measure every page hash on real memory: single-core throughput beside a\n"
+	      "plain memory read of the same pages, and false positives (pages with\n"
+	      "equal digests but different content, confirmed byte by byte).\n\n"
+	      "Input:\n"
+	      " -i, --image FILE          a raw guest-RAM file or a QEMU dump-guest-memory\n"
+	      "                           ELF core\n"
+	      "     --image-format FMT    auto (default), raw or elf\n\n"
+	      "Options:\n"
+	      " -H, --hash LIST           comma-separated algorithms, or all (default)\n"
+	      " -r, --repeat N            timed passes per algorithm, best kept (default 5)\n"
+	      " -m, --max-memory SIZE     read at most SIZE bytes of pages (default 4GiB);\n"
+	      "                           suffixes K, M, G, T (KiB...) or KB, MB, GB, TB\n"
+	      " -J, --json                JSON output\n"
+	      "     --csv                 CSV output\n"
+	      " -b, --bytes               print sizes in bytes\n"
+	      " -h, --help                display this help\n\n"
+	      "Algorithms: pattern superfast crc32 crc32ex crc32c md5 sha1 sha256 xxh64\n"
+	      "            xxh3 xxh128\n\n"
+	      "Exit status: 0 success, 1 usage error, 2 runtime failure.\n"
+	      "See memprint-hashbench(1) and docs/hashbench.md for the counts reported.\n",
+	      stdout);
+}
+
+/* ------------------------------------------------------------- options */
+
+static int parse_hash_list(struct hashbench_ctl *ctl, const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	int rc = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	ctl->hash_count = 0;
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		enum mp_hash_id id = mp_hash_lookup(name);
+
+		if (!strcmp(name, "all")) {
+			ctl->hash_count = 0;
+			for (int i = MP_HASH_NONE + 1; i < MP_HASH_COUNT; i++)
+				ctl->hashes[ctl->hash_count++] = (enum mp_hash_id)i;
+			break;
+		}
+		if (id == MP_HASH_NONE) {
+			rc = cli_usage_error("hashbench", "invalid --hash: unknown algorithm '%s'",
+					     name);
+			break;
+		}
+		for (size_t i = 0; i < ctl->hash_count && id != MP_HASH_NONE; i++) {
+			if (ctl->hashes[i] == id)
+				id = MP_HASH_NONE;
+		}
+		if (id != MP_HASH_NONE)
+			ctl->hashes[ctl->hash_count++] = id;
+	}
+	if (rc == 0 && ctl->hash_count == 0)
+		rc = cli_usage_error("hashbench", "invalid --hash: empty list");
+	free(copy);
+	return rc;
+}
+
+/* Parse "4G", "512MiB", "1GB" or a plain byte count, as util-linux does. */
+static int parse_size(const char *text, uint64_t *size)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t value, base = 1024, multiple = 1;
+	const char *unit;
+	char *end;
+
+	errno = 0;
+	if (*text < '0' || *text > '9')
+		return -EINVAL;
+	value = strtoull(text, &end, 10);
+	if (errno)
+		return -errno;
+	if (*end) {
+		unit = strchr(units, end[0] & ~0x20);
+		if (!unit)
+			return -EINVAL;
+		if (!strcmp(end + 1, "B"))
+			base = 1000;
+		else if (end[1] && strcmp(end + 1, "iB"))
+			return -EINVAL;
+		for (const char *u = units; u <= unit; u++)
+			multiple *= base;
+	}
+	if (value > UINT64_MAX / multiple)
+		return -ERANGE;
+	*size = value * multiple;
+	return 0;
+}
+
+static int parse_repeat(struct hashbench_ctl *ctl, const char *text)
+{
+	char *end;
+	unsigned long value;
+
+	errno = 0;
+	value = strtoul(text, &end, 10);
+	if (errno || *end || end == text || value < 1 || value > 1000)
+		return cli_usage_error("hashbench", "invalid --repeat '%s': expected 1 to 1000",
+				       text);
+	ctl->repeat = (unsigned)value;
+	return 0;
+}
+
+static int parse_args(struct hashbench_ctl *ctl, int argc, char **argv)
+{
+	enum { OPT_CSV = 256, OPT_IMAGE_FORMAT };
+	static const struct option options[] = {
+		{ "image", required_argument, NULL, 'i' },
+		{ "image-format", required_argument, NULL, OPT_IMAGE_FORMAT },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "max-memory", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, rc, format;
+
+	while ((c = getopt_long(argc, argv, "i:H:r:m:Jbh", options, NULL)) != -1) {
+		rc = 0;
+		switch (c) {
+		case 'i':
+			ctl->image = optarg;
+			break;
+		case OPT_IMAGE_FORMAT:
+			format = mp_image_format_lookup(optarg);
+			if (format < 0)
+				return cli_usage_error("hashbench", "invalid --image-format '%s': "
+						       "expected auto, raw or elf", optarg);
+			ctl->image_format = (enum mp_image_format)format;
+			break;
+		case 'H':
+			rc = parse_hash_list(ctl, optarg);
+			break;
+		case 'r':
+			rc = parse_repeat(ctl, optarg);
+			break;
+		case 'm':
+			if (parse_size(optarg, &ctl->max_memory) < 0 ||
+			    ctl->max_memory < MP_PAGE_SIZE)
+				return cli_usage_error("hashbench", "invalid --max-memory '%s': "
+						       "expected a size of at least 4KiB", optarg);
+			break;
+		case 'J':
+			ctl->output = OUTPUT_JSON;
+			break;
+		case OPT_CSV:
+			ctl->output = OUTPUT_CSV;
+			break;
+		case 'b':
+			ctl->bytes = true;
+			break;
+		case 'h':
+			print_help();
+			exit(0);
+		default:
+			return cli_usage_error("hashbench", "invalid option");
+		}
+		if (rc)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("hashbench", "unexpected argument '%s'", argv[optind]);
+	if (!ctl->image)
+		return cli_usage_error("hashbench", "no input: give --image FILE");
+	return 0;
+}
+
+/* ------------------------------------------------------------- reading */
+
+/*
+ * Reserve the whole --max-memory as address space: only the pages written
+ * take memory, so a small input costs little.
+ */
+static int reserve_buffer(struct hashbench_ctl *ctl)
+{
+	struct page_buffer *buffer = &ctl->buffer;
+	size_t bytes = (size_t)(ctl->max_memory / MP_PAGE_SIZE * MP_PAGE_SIZE);
+
+	buffer->pages = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buffer->pages == MAP_FAILED) {
+		buffer->pages = NULL;
+		cli_warn("cannot reserve the page buffer: %" PRIu64 " bytes (--max-memory): %s",
+			 ctl->max_memory, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	buffer->capacity = bytes / MP_PAGE_SIZE;
+	return 0;
+}
+
+static int read_image(struct hashbench_ctl *ctl)
+{
+	struct page_buffer *buffer = &ctl->buffer;
+	struct mp_error error = { 0 };
+	struct mp_image_info info;
+	struct mp_image *image;
+	ssize_t n = 0;
+	int rc;
+
+	rc = mp_image_open(&image, ctl->image, ctl->image_format, &error);
+	if (rc < 0)
+		return cli_report_error(&error, rc);
+	mp_image_get_info(image, &info);
+	buffer->pages_offered = info.pages;
+
+	while (buffer->count < buffer->capacity) {
+		size_t want = buffer->capacity - buffer->count;
+
+		if (want > IMAGE_BATCH)
+			want = IMAGE_BATCH;
+		n = mp_image_read(image, buffer->pages + buffer->count * MP_PAGE_SIZE, want,
+				  NULL, &error);
+		if (n <= 0)
+			break;
+		buffer->count += (size_t)n;
+	}
+	mp_image_close(image);
+	if (n < 0)
+		return cli_report_error(&error, (int)n);
+
+	snprintf(ctl->source, sizeof(ctl->source), "%s image %s",
+		 mp_image_format_name(info.format), ctl->image);
+	if (info.partial_bytes)
+		cli_warn("%s: %" PRIu64 " bytes of partial pages at segment ends were not read",
+			 ctl->image, info.partial_bytes);
+	return 0;
+}
+
+/* ------------------------------------------------------------- output */
+
+static void format_size(const struct hashbench_ctl *ctl, uint64_t bytes, char *text,
+			size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double value = (double)bytes;
+	size_t unit = 0;
+
+	if (ctl->bytes) {
+		snprintf(text, size, "%" PRIu64, bytes);
+		return;
+	}
+	while (value >= 1024 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		value /= 1024;
+		unit++;
+	}
+	if (unit == 0)
+		snprintf(text, size, "%" PRIu64 " B", bytes);
+	else
+		snprintf(text, size, "%.1f %s", value, units[unit]);
+}
+
+/* The fastest measured algorithm without false-positive pages, or NULL. */
+static const struct mp_hashbench_result *fastest_exact(const struct mp_hashbench_result *results,
+						       size_t count)
+{
+	const struct mp_hashbench_result *best = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		if (results[i].false_positive_pages || results[i].false_positive_groups)
+			continue;
+		if (!best || results[i].bytes_per_second > best->bytes_per_second)
+			best = &results[i];
+	}
+	return best;
+}
+
+static void add_cell(struct libscols_line *line, size_t column, const char *format, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_cell(struct libscols_line *line, size_t column, const char *format, ...)
+{
+	char text[64];
+	va_list args;
+
+	va_start(args, format);
+	vsnprintf(text, sizeof(text), format, args);
+	va_end(args);
+	scols_line_set_data(line, column, text);
+}
+
+static const char *const table_columns[] = {
+	"HASH", "BITS", "GB/S", "PAGES/S", "VS-READ", "DIGESTS", "FP-GROUPS", "FP-PAGES",
+	"FP-ZERO", "OVERCOUNT", "SHA256-FP-GROUPS", "SHA256-FP-PAGES",
+};
+
+static void add_result_line(struct libscols_table *table, const struct mp_hashbench_result *r,
+			    const struct mp_hashbench_result *read)
+{
+	struct libscols_line *line = scols_table_new_line(table, NULL);
+
+	if (!line)
+		return;
+	if (r->hash == MP_HASH_NONE) {
+		scols_line_set_data(line, 0, "read");
+		scols_line_set_data(line, 1, "-");
+	} else {
+		scols_line_set_data(line, 0, mp_hash_name(r->hash));
+		add_cell(line, 1, "%zu", mp_hash_digest_size(r->hash) * 8);
+	}
+	add_cell(line, 2, "%.2f", r->bytes_per_second / 1e9);
+	add_cell(line, 3, "%.0f", r->pages_per_second);
+	add_cell(line, 4, "%.2f", r->bytes_per_second / read->bytes_per_second);
+	if (r->hash == MP_HASH_NONE)
+		return;
+	add_cell(line, 5, "%" PRIu64, r->digests);
+	add_cell(line, 6, "%" PRIu64, r->false_positive_groups);
+	add_cell(line, 7, "%" PRIu64, r->false_positive_pages);
+	add_cell(line, 8, "%" PRIu64, r->false_positive_zero);
+	add_cell(line, 9, "%" PRIu64, r->duplicate_overcount);
+	add_cell(line, 10, "%" PRIu64, r->sha256_groups);
+	add_cell(line, 11, "%" PRIu64, r->sha256_pages);
+}
+
+static void print_table(const struct hashbench_ctl *ctl, const struct mp_hashbench_summary *s,
+			const struct mp_hashbench_result *read,
+			const struct mp_hashbench_result *results)
+{
+	const struct mp_hashbench_result *best = fastest_exact(results, ctl->hash_count);
+	struct libscols_table *table = scols_new_table();
+	char size[32];
+
+	format_size(ctl, s->pages * MP_PAGE_SIZE, size, sizeof(size));
+	printf("Source:    %s\n", ctl->source);
+	printf("Pages:     %" PRIu64 " (%s), %" PRIu64 " zero-filled, %" PRIu64
+	       " distinct contents, %" PRIu64 " duplicate pages\n",
+	       s->pages, size, s->zero_filled_pages, s->contents, s->duplicate_pages);
+	printf("Timing:    one core, best of %u passes after a warm-up pass\n\n", ctl->repeat);
+	if (!table)
+		return;
+	for (size_t i = 0; i < sizeof(table_columns) / sizeof(table_columns[0]); i++)
+		scols_table_new_column(table, table_columns[i], 0, i ? SCOLS_FL_RIGHT : 0);
+	add_result_line(table, read, read);
+	for (size_t i = 0; i < ctl->hash_count; i++)
+		add_result_line(table, &results[i], read);
+	scols_print_table(table);
+	scols_unref_table(table);
+
+	if (best)
+		printf("\nFastest without false positives: %s (%.2f GB/s)\n",
+		       mp_hash_name(best->hash), best->bytes_per_second / 1e9);
+	else
+		printf("\nEvery algorithm measured had false positives.\n");
+	if (s->reference_collisions)
+		printf("Note: %" PRIu64 " sha256 digests are shared by different contents.\n",
+		       s->reference_collisions);
+}
+
+static void print_json_string(const char *text)
+{
+	putchar('"');
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
+static void print_json_speed(const struct mp_hashbench_result *r,
+			     const struct mp_hashbench_result *read)
+{
+	printf("\"seconds\": %.9f, \"gb_per_s\": %.3f, \"pages_per_s\": %.0f, \"vs_read\": %.4f",
+	       r->best_seconds, r->bytes_per_second / 1e9, r->pages_per_second,
+	       r->bytes_per_second / read->bytes_per_second);
+}
+
+static void print_json_result(const struct mp_hashbench_result *r,
+			      const struct mp_hashbench_result *read, bool last)
+{
+	printf("    {\"hash\": \"%s\", \"digest_bits\": %zu, ", mp_hash_name(r->hash),
+	       mp_hash_digest_size(r->hash) * 8);
+	print_json_speed(r, read);
+	printf(", \"digests\": %" PRIu64 ", \"false_positive_groups\": %" PRIu64
+	       ", \"false_positive_pages\": %" PRIu64 ", \"false_positive_zero\": %" PRIu64
+	       ", \"duplicate_overcount\": %" PRIu64 ", \"sha256_false_positive_groups\": %" PRIu64
+	       ", \"sha256_false_positive_pages\": %" PRIu64 "}%s\n",
+	       r->digests, r->false_positive_groups, r->false_positive_pages,
+	       r->false_positive_zero, r->duplicate_overcount, r->sha256_groups, r->sha256_pages,
+	       last ? "" : ",");
+}
+
+static void print_json(const struct hashbench_ctl *ctl, const struct mp_hashbench_summary *s,
+		       const struct mp_hashbench_result *read,
+		       const struct mp_hashbench_result *results)
+{
+	const struct mp_hashbench_result *best = fastest_exact(results, ctl->hash_count);
+
+	printf("{\n  \"source\": ");
+	print_json_string(ctl->source);
+	printf(",\n  \"pages\": %" PRIu64 ",\n  \"pages_offered\": %" PRIu64
+	       ",\n  \"truncated\": %s,\n  \"max_memory\": %" PRIu64
+	       ",\n  \"zero_filled_pages\": %" PRIu64 ",\n  \"contents\": %" PRIu64
+	       ",\n  \"duplicate_pages\": %" PRIu64 ",\n  \"reference_collisions\": %" PRIu64
+	       ",\n  \"repeat\": %u,\n  \"read\": {",
+	       s->pages, ctl->buffer.pages_offered,
+	       ctl->buffer.pages_offered > s->pages ? "true" : "false", ctl->max_memory,
+	       s->zero_filled_pages, s->contents, s->duplicate_pages, s->reference_collisions,
+	       ctl->repeat);
+	print_json_speed(read, read);
+	printf("},\n  \"hashes\": [\n");
+	for (size_t i = 0; i < ctl->hash_count; i++)
+		print_json_result(&results[i], read, i + 1 == ctl->hash_count);
+	printf("  ],\n  \"fastest_exact\": ");
+	if (best)
+		printf("\"%s\"\n}\n", mp_hash_name(best->hash));
+	else
+		printf("null\n}\n");
+}
+
+static void print_csv(const struct hashbench_ctl *ctl, const struct mp_hashbench_result *read,
+		      const struct mp_hashbench_result *results)
+{
+	printf("hash,digest_bits,seconds,gb_per_s,pages_per_s,vs_read,digests,"
+	       "false_positive_groups,false_positive_pages,false_positive_zero,"
+	       "duplicate_overcount,sha256_false_positive_groups,sha256_false_positive_pages\n");
+	printf("read,,%.9f,%.3f,%.0f,1.0000,,,,,,,\n", read->best_seconds,
+	       read->bytes_per_second / 1e9, read->pages_per_second);
+	for (size_t i = 0; i < ctl->hash_count; i++) {
+		const struct mp_hashbench_result *r = &results[i];
+
+		printf("%s,%zu,%.9f,%.3f,%.0f,%.4f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		       ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+		       mp_hash_name(r->hash), mp_hash_digest_size(r->hash) * 8, r->best_seconds,
+		       r->bytes_per_second / 1e9, r->pages_per_second,
+		       r->bytes_per_second / read->bytes_per_second, r->digests,
+		       r->false_positive_groups, r->false_positive_pages, r->false_positive_zero,
+		       r->duplicate_overcount, r->sha256_groups, r->sha256_pages);
+	}
+}
+
+/* ------------------------------------------------------------- measuring */
+
+static int measure(struct hashbench_ctl *ctl, struct mp_hashbench_summary *summary,
+		   struct mp_hashbench_result *read, struct mp_hashbench_result *results)
+{
+	bool progress = isatty(STDERR_FILENO);
+	struct mp_error error = { 0 };
+	struct mp_hashbench *bench;
+	int rc;
+
+	if (progress)
+		fprintf(stderr, "memprint: comparing %zu pages byte by byte\n", ctl->buffer.count);
+	rc = mp_hashbench_open(&bench, ctl->buffer.pages, ctl->buffer.count, &error);
+	if (rc < 0)
+		return cli_report_error(&error, rc);
+	mp_hashbench_get_summary(bench, summary);
+
+	rc = mp_hashbench_read_baseline(bench, ctl->repeat, read, &error);
+	for (size_t i = 0; rc == 0 && i < ctl->hash_count; i++) {
+		if (progress)
+			fprintf(stderr, "memprint: measuring %s (%zu of %zu)\n",
+				mp_hash_name(ctl->hashes[i]), i + 1, ctl->hash_count);
+		rc = mp_hashbench_measure(bench, ctl->hashes[i], ctl->repeat, &results[i], &error);
+	}
+	mp_hashbench_close(bench);
+	if (rc < 0)
+		return cli_report_error(&error, rc);
+	return 0;
+}
+
+static int read_input(struct hashbench_ctl *ctl)
+{
+	char size[32];
+	int rc;
+
+	rc = reserve_buffer(ctl);
+	if (rc)
+		return rc;
+	rc = read_image(ctl);
+	if (rc)
+		return rc;
+
+	if (ctl->buffer.count == 0) {
+		cli_warn("no pages read from %s", ctl->source);
+		return EXIT_RUNTIME;
+	}
+	if (ctl->buffer.pages_offered > ctl->buffer.count) {
+		format_size(ctl, ctl->max_memory, size, sizeof(size));
+		cli_warn("read the first %zu of %" PRIu64 " pages: --max-memory is %s; "
+			 "the rest was not measured", ctl->buffer.count,
+			 ctl->buffer.pages_offered, size);
+	}
+	return 0;
+}
+
+int cmd_hashbench(int argc, char **argv)
+{
+	struct hashbench_ctl ctl = {
+		.repeat = DEFAULT_REPEAT,
+		.max_memory = DEFAULT_MAX_MEMORY,
+	};
+	struct mp_hashbench_result read, results[MP_HASH_COUNT];
+	struct mp_hashbench_summary summary;
+	int rc;
+
+	rc = parse_hash_list(&ctl, "all");
+	if (rc == 0)
+		rc = parse_args(&ctl, argc, argv);
+	if (rc == 0)
+		rc = read_input(&ctl);
+	if (rc == 0)
+		rc = measure(&ctl, &summary, &read, results);
+	if (rc == 0) {
+		if (ctl.output == OUTPUT_JSON)
+			print_json(&ctl, &summary, &read, results);
+		else if (ctl.output == OUTPUT_CSV)
+			print_csv(&ctl, &read, results);
+		else
+			print_table(&ctl, &summary, &read, results);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			cli_warn("write error on standard output: %s", strerror(errno));
+			rc = EXIT_RUNTIME;
+		}
+	}
+	if (ctl.buffer.pages)
+		munmap(ctl.buffer.pages, ctl.buffer.capacity * MP_PAGE_SIZE);
+	return rc;
+}
