@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * test_procfs.c - the procfs backend on real processes: records against
+ * the kernel's own view, PAGEMAP_SCAN against plain pagemap reads, THP,
+ * skipped areas, and that a scan changes nothing in its targets
+ */
+#include <stdio.h>
+
+#include "test_procfs_common.h"
+
+#define REGION_SIZE (64u << 20)
+
+/* Rss of /proc/PID/smaps_rollup, in pages. */
+static uint64_t rollup_rss_pages(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long long kib = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Rss: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib / 4;
+}
+
+static void test_records_match_kernel(void **state)
+{
+	size_t pages = REGION_SIZE / MP_PAGE_SIZE;
+	uint64_t *entries = calloc(pages, 8);
+	uint8_t page[MP_PAGE_SIZE], digest[MP_DIGEST_MAX];
+	struct mp_hash *hash;
+	struct mp_error error;
+	struct collector *c;
+	struct target t;
+	size_t seen = 0;
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t, FILL_PATTERN, REGION_SIZE));
+	c = scan_into(&t.pid, 1, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_true(read_pagemap(t.pid, t.region, entries, pages));
+
+	/* A quiet process: every resident page has a record. */
+	assert_int_equal(c->page_count, rollup_rss_pages(t.pid));
+	assert_int_equal(c->end_count, 1);
+	assert_int_equal(c->ends[0].status, MP_TASK_COMPLETE);
+	assert_int_equal(c->ends[0].pages, c->page_count);
+	assert_true(c->info.flags & MP_SET_PFN_VALID);
+
+	mp_assert_ok(mp_hash_open(&hash, MP_HASH_XXH3, NULL, 0, &error), &error);
+	for (size_t i = 0; i < c->page_count; i++) {
+		const struct mp_page *p = &c->pages[i];
+		size_t slot = p->index - t.region / MP_PAGE_SIZE;
+
+		if (p->index < t.region / MP_PAGE_SIZE || slot >= pages)
+			continue;
+		seen++;
+		assert_int_equal(p->pfn, entries[slot] & ((1ull << 55) - 1));
+		assert_int_equal(p->pagemap, entries[slot] & MP_PM_FLAGS_MASK);
+		assert_true(p->flags & MP_PAGE_PFN_VALID);
+		assert_true(p->kpageflags & (1ull << MP_KPF_ANON));
+		assert_int_equal(p->mapcount, 1);
+		if (slot % 4 == 0) {
+			memset(page, 0, sizeof(page));
+			assert_true(p->flags & MP_PAGE_ZERO_FILLED);
+		} else {
+			fill_page(page, slot);
+			assert_false(p->flags & MP_PAGE_ZERO_FILLED);
+		}
+		mp_hash_page(hash, page, digest);
+		assert_memory_equal(p->digest, digest, mp_hash_digest_size(MP_HASH_XXH3));
+	}
+	assert_int_equal(seen, pages);
+	mp_hash_close(hash);
+	collector_free(c);
+	target_stop(&t);
+	free(entries);
+}
+
+/*
+ * Reading a page through /proc/PID/mem marks it accessed (FOLL_TOUCH), so
+ * the LRU aging bits of kpageflags may change from one scan to the next.
+ * Map counts are left out: other processes map and unmap the same library
+ * pages between two scans.
+ */
+#define LRU_AGING (1ull << 2 | 1ull << 6 | 1ull << MP_KPF_IDLE)
+
+static void assert_same_records(const struct collector *a, const struct collector *b)
+{
+	assert_int_equal(a->page_count, b->page_count);
+	assert_int_equal(a->region_count, b->region_count);
+	for (size_t i = 0; i < a->page_count; i++) {
+		/* Digests are compared over the width in use; the rest is not written. */
+		assert_int_equal(a->pages[i].index, b->pages[i].index);
+		assert_int_equal(a->pages[i].pfn, b->pages[i].pfn);
+		assert_int_equal(a->pages[i].pagemap, b->pages[i].pagemap);
+		assert_int_equal(a->pages[i].kpageflags & ~LRU_AGING,
+				 b->pages[i].kpageflags & ~LRU_AGING);
+		assert_int_equal(a->pages[i].flags, b->pages[i].flags);
+		assert_int_equal(a->pages[i].region, b->pages[i].region);
+		assert_memory_equal(a->pages[i].digest, b->pages[i].digest, 8);
+	}
+	assert_int_equal(a->end_count, b->end_count);
+	for (size_t i = 0; i < a->end_count; i++)
+		assert_memory_equal(&a->ends[i], &b->ends[i], sizeof(a->ends[i]));
+}
+
+static void test_pagemap_scan_equals_plain(void **state)
+{
+	struct collector *with_ioctl, *plain;
+	struct target t[2];
+	pid_t pids[2];
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t[0], FILL_SPARSE, REGION_SIZE));
+	assert_true(target_start(&t[1], FILL_PATTERN, REGION_SIZE / 4));
+	pids[0] = t[0].pid;
+	pids[1] = t[1].pid;
+
+	with_ioctl = scan_into(pids, 2, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	plain = scan_into(pids, 2, true, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_same_records(with_ioctl, plain);
+	/* Every third page of the sparse region was touched. */
+	assert_int_equal(count_in(plain, 0, t[0].region, REGION_SIZE, 0),
+			 (REGION_SIZE / MP_PAGE_SIZE + 2) / 3);
+
+	collector_free(with_ioctl);
+	collector_free(plain);
+	target_stop(&t[0]);
+	target_stop(&t[1]);
+}
+
+/*
+ * Start a process that fills a region and then forks, so that it and its
+ * child share every page of the region copy-on-write.  pids gets both.
+ */
+static uint64_t start_forked_pair(pid_t pids[2])
+{
+	uint64_t address = 0;
+	int ready[2];
+	pid_t child;
+
+	if (pipe(ready) < 0)
+		return 0;
+	pids[0] = fork();
+	if (pids[0] == 0) {
+		uint8_t *p = map_region(FILL_PATTERN, REGION_SIZE);
+
+		fill_region(p, REGION_SIZE, FILL_PATTERN);
+		address = (uint64_t)(uintptr_t)p;
+		child = fork();
+		if (child == 0) {
+			pause();
+			_exit(0);
+		}
+		(void)!write(ready[1], &child, sizeof(child));
+		(void)!write(ready[1], &address, sizeof(address));
+		pause();
+		_exit(0);
+	}
+	if (read(ready[0], &pids[1], sizeof(pids[1])) != sizeof(pids[1]) ||
+	    read(ready[0], &address, sizeof(address)) != sizeof(address))
+		address = 0;
+	close(ready[0]);
+	close(ready[1]);
+	return address;
+}
+
+/*
+ * A scan of a copy-on-write-shared region must leave each pagemap entry of
+ * both processes as it was: the same PFN, and the exclusive bit still clear.
+ */
+static void test_scan_changes_nothing(void **state)
+{
+	size_t pages = REGION_SIZE / MP_PAGE_SIZE;
+	uint64_t *before[2], *after[2], region;
+	struct collector *c;
+	pid_t pids[2];
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	region = start_forked_pair(pids);
+	assert_true(region != 0);
+	for (int i = 0; i < 2; i++) {
+		before[i] = calloc(pages, 8);
+		after[i] = calloc(pages, 8);
+		assert_true(read_pagemap(pids[i], region, before[i], pages));
+	}
+	for (size_t i = 0; i < pages; i++) {
+		assert_true(before[0][i] & MP_PM_PRESENT);
+		assert_int_equal(before[0][i], before[1][i]);
+		assert_false(before[0][i] & MP_PM_EXCLUSIVE);
+	}
+
+	for (int pass = 0; pass < 2; pass++) {
+		c = scan_into(pids, 2, pass, false, NULL, NULL, &rc);
+		assert_int_equal(rc, 0);
+		assert_int_equal(count_in(c, 0, region, REGION_SIZE, MP_PAGE_PFN_VALID), pages);
+		assert_int_equal(count_in(c, 1, region, REGION_SIZE, MP_PAGE_PFN_VALID), pages);
+		collector_free(c);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_true(read_pagemap(pids[i], region, after[i], pages));
+		for (size_t j = 0; j < pages; j++)
+			assert_int_equal(after[i][j], before[i][j]);
+		free(before[i]);
+		free(after[i]);
+	}
+	kill(pids[1], SIGKILL);
+	kill(pids[0], SIGKILL);
+	waitpid(pids[0], NULL, 0);
+}
+
+static void test_thp_subpages(void **state)
+{
+	struct collector *c;
+	struct target t;
+	size_t huge, records;
+	uint64_t head_flags = 0;
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t, FILL_THP, HUGE_SIZE));
+	c = scan_into(&t.pid, 1, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	huge = count_in(c, 0, t.region, HUGE_SIZE, MP_PAGE_HUGE);
+	records = count_in(c, 0, t.region, HUGE_SIZE, 0);
+	for (size_t i = 0; i < c->page_count; i++)
+		if (c->pages[i].index == t.region / MP_PAGE_SIZE)
+			head_flags = c->pages[i].kpageflags;
+	collector_free(c);
+	target_stop(&t);
+	if (huge == 0)
+		mp_test_skip("no transparent huge page formed (THP disabled or memory fragmented)");
+	assert_int_equal(records, 512);
+	assert_int_equal(huge, 512);
+	assert_true(head_flags & (1ull << MP_KPF_THP));
+}
+
+/*
+ * A region made PROT_NONE after it was filled keeps its pages but is not
+ * read; an untouched PROT_NONE page must stay absent, because reading it
+ * through /proc/PID/mem would map the zero page.
+ */
+static void test_prot_none_skipped(void **state)
+{
+	size_t pages = REGION_SIZE / 16 / MP_PAGE_SIZE;
+	struct collector *c;
+	struct target t;
+	uint64_t *entries = calloc(pages, 8);
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t, FILL_SPARSE, REGION_SIZE / 16));
+	target_command(&t, 'p');
+	c = scan_into(&t.pid, 1, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_int_equal(count_in(c, 0, t.region, REGION_SIZE / 16, 0), 0);
+	assert_int_equal(c->ends[0].skipped[MP_SKIP_PROT_NONE], (pages + 2) / 3);
+
+	assert_true(read_pagemap(t.pid, t.region, entries, pages));
+	for (size_t i = 0; i < pages; i++)
+		assert_int_equal(!!(entries[i] & MP_PM_PRESENT), i % 3 == 0);
+	collector_free(c);
+	target_stop(&t);
+	free(entries);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_records_match_kernel),
+		cmocka_unit_test(test_pagemap_scan_equals_plain),
+		cmocka_unit_test(test_scan_changes_nothing),
+		cmocka_unit_test(test_thp_subpages),
+		cmocka_unit_test(test_prot_none_skipped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
