@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * bucket.c - growable slot arrays and the radix sort of the analysis
+ *
+ * Each bucket lives in an anonymous mapping of its own and grows with
+ * mremap(), which moves page-table entries instead of copying, so growing
+ * never holds two copies of a bucket.  Pages reserved but not yet written
+ * are not resident, so a bucket costs at most one partial page beyond its
+ * slots.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "analysis/analysis.h"
+
+/* The least size that is a whole number of slots (24 bytes) and of pages. */
+#define BUCKET_GRAIN (3u * 4096)
+#define BUCKET_STEP_MAX_BYTES (BUCKET_GRAIN * 8192u)
+
+int bucket_grow(struct bucket *bucket)
+{
+	size_t old_bytes = bucket->capacity * sizeof(struct slot);
+	size_t step = old_bytes < BUCKET_STEP_MAX_BYTES ? old_bytes : BUCKET_STEP_MAX_BYTES;
+	size_t new_bytes = old_bytes ? old_bytes + step : BUCKET_GRAIN * 2;
+	void *p;
+
+	if (bucket->slots)
+		p = mremap(bucket->slots, old_bytes, new_bytes, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	bucket->slots = p;
+	bucket->capacity = new_bytes / sizeof(struct slot);
+	return 0;
+}
+
+void bucket_free(struct bucket *bucket)
+{
+	if (bucket->slots)
+		munmap(bucket->slots, bucket->capacity * sizeof(struct slot));
+	bucket->slots = NULL;
+	bucket->count = bucket->capacity = 0;
+}
+
+static void insertion_sort(struct slot *s, size_t count)
+{
+	for (size_t i = 1; i < count; i++) {
+		struct slot t = s[i];
+		size_t j = i;
+
+		while (j > 0 && s[j - 1].sort > t.sort) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = t;
+	}
+}
+
+#define INSERTION_MAX 16
+
+static unsigned floor_log2(size_t n)
+{
+	return 63 - __builtin_clzll(n);
+}
+
+/*
+ * Most significant digit first: only the bits in which the keys differ are
+ * looked at, with a digit of about log2(count) bits, so random keys end in
+ * sub-buckets of one or two slots after one pass and equal keys (a large
+ * zero-filled group) stop the recursion at once.
+ */
+void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *counts)
+{
+	uint64_t diff = 0, first;
+	unsigned bits, high, shift;
+	uint32_t mask, sum = 0;
+	size_t i, start;
+
+	if (count <= INSERTION_MAX) {
+		memcpy(dst, src, count * sizeof(*src));
+		insertion_sort(dst, count);
+		return;
+	}
+	first = src[0].sort;
+	for (i = 1; i < count; i++)
+		diff |= src[i].sort ^ first;
+	if (!diff) {
+		memcpy(dst, src, count * sizeof(*src));
+		return;
+	}
+
+	high = 63 - __builtin_clzll(diff);
+	bits = floor_log2(count);
+	bits = bits < 2 ? 2 : bits > RADIX_MAX_BITS ? RADIX_MAX_BITS : bits;
+	if (bits > high + 1)
+		bits = high + 1;
+	shift = high + 1 - bits;
+	mask = (1u << bits) - 1;
+
+	memset(counts, 0, ((size_t)mask + 1) * sizeof(*counts));
+	for (i = 0; i < count; i++)
+		counts[(src[i].sort >> shift) & mask]++;
+	for (i = 0; i <= mask; i++) {
+		uint32_t c = counts[i];
+
+		counts[i] = sum;
+		sum += c;
+	}
+	for (i = 0; i < count; i++)
+		dst[counts[(src[i].sort >> shift) & mask]++] = src[i];
+
+	/* Sort each sub-bucket, found again by its digit, with src as scratch. */
+	for (start = 0; start < count; ) {
+		uint64_t digit = (dst[start].sort >> shift) & mask;
+		size_t end = start + 1;
+
+		while (end < count && ((dst[end].sort >> shift) & mask) == digit)
+			end++;
+		if (end - start <= INSERTION_MAX) {
+			insertion_sort(dst + start, end - start);
+		} else if (shift > 0) {
+			radix_sort_to(dst + start, src + start, end - start, counts);
+			memcpy(dst + start, src + start, (end - start) * sizeof(*src));
+		}
+		start = end;
+	}
+}
+
+uint64_t key_unmix(uint64_t mixed)
+{
+	uint64_t inverse = KEY_MIX;
+
+	/* Newton's iteration doubles the correct low bits of the inverse each step. */
+	for (int i = 0; i < 6; i++)
+		inverse *= 2 - KEY_MIX * inverse;
+	return mixed * inverse;
+}

@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * engine.c - turn the slots of a set into frames, content groups and the
+ * totals of the report
+ *
+ * Every total, of the set or of one task, file or kind, comes from
+ * account_group() applied to the records of one content that fall in that
+ * part, so that all parts follow the same definitions (docs/analysis.md).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+
+/* What a part of the set is made of, for account_group(). */
+enum scope {
+	SCOPE_FRAMES,	/* whole frames: the set, a file, a kind */
+	SCOPE_TASK,	/* one task's mappings: each record is a frame of the task */
+};
+
+struct engine {
+	struct mp_analysis *analysis;
+	uint64_t max_page_sharing;
+	bool use_zero_pages;
+	size_t top;
+	struct mp_totals set;
+	struct mp_totals kinds[MP_KIND_COUNT];
+	struct mp_totals *files;	/* by global file id */
+	struct mp_content *contents;	/* min-heap of the top contents */
+	size_t content_count;
+	struct slot *scratch;
+	uint32_t *counts;
+};
+
+static uint32_t record_file(const struct slot *s)
+{
+	return s->record.file_flags >> RECORD_FILE_SHIFT;
+}
+
+static uint32_t record_kind(const struct slot *s)
+{
+	return s->record.file_flags & RECORD_KIND_MASK;
+}
+
+static bool kind_is_anonymous(uint32_t kind)
+{
+	return kind == MP_KIND_ANON || kind == MP_KIND_KSM;
+}
+
+/* The content group of one key within one part of the set. */
+struct group {
+	uint64_t frames;
+	uint64_t mapped_frames;		/* frames with at least one mapping in the part */
+	uint64_t mappings;
+	uint64_t eligible;
+	unsigned kinds;			/* bit 0: anonymous frames, bit 1: file-backed */
+	bool several_tasks;
+	bool zero;
+	bool lone_private;		/* its only frame is private */
+};
+
+static void add_frame(struct mp_totals *t, struct group *g, const struct slot *s,
+		      enum scope scope)
+{
+	uint32_t flags = s->record.file_flags;
+	uint32_t kind = record_kind(s);
+	bool shared = scope == SCOPE_TASK ? s->record.mappings >= 2 : flags & RECORD_SHARED;
+
+	g->frames++;
+	g->mapped_frames += s->record.task != MP_NONE;
+	g->kinds |= kind_is_anonymous(kind) ? 1 : 2;
+	g->lone_private = !shared && !(flags & RECORD_KMAP2);
+
+	t->frames_by_kind[kind]++;
+	t->shared_frames += shared;
+	t->shared_frames_kernel += !!(flags & RECORD_KMAP2);
+	t->zero_filled_frames += !!(flags & RECORD_ZERO);
+	if (kind == MP_KIND_KSM) {
+		t->ksm_frames++;
+		/* KSM saved is mappings - 1 per KSM frame: the -1 of frames with mappings. */
+		if (s->record.task != MP_NONE)
+			t->ksm_saved--;
+	}
+}
+
+static void summarize(struct mp_totals *t, struct group *g, const struct slot *s, size_t count,
+		      enum scope scope)
+{
+	uint32_t task = MP_NONE;
+
+	memset(g, 0, sizeof(*g));
+	g->zero = s[0].record.file_flags & RECORD_ZERO;
+	for (size_t i = 0; i < count; i++) {
+		const struct slot *r = &s[i];
+
+		g->mappings += r->record.mappings;
+		g->eligible += r->record.eligible;
+		if (record_kind(r) == MP_KIND_KSM)
+			t->ksm_saved += r->record.mappings;
+		if (r->record.task != MP_NONE) {
+			if (task == MP_NONE)
+				task = r->record.task;
+			else if (r->record.task != task)
+				g->several_tasks = true;
+		}
+		if (scope == SCOPE_TASK || (r->record.file_flags & RECORD_FRAME))
+			add_frame(t, g, r, scope);
+	}
+}
+
+/* KSM keeps one page per max_page_sharing mappings of a content. */
+static uint64_t ksm_potential(const struct engine *e, const struct group *g)
+{
+	uint64_t m = g->eligible;
+
+	if (!m || (g->zero && e->use_zero_pages))
+		return 0;
+	return m - (m + e->max_page_sharing - 1) / e->max_page_sharing;
+}
+
+static void add_opportunities(struct mp_opportunities *o, const struct group *g,
+			      uint64_t duplicates)
+{
+	if (g->kinds == 1)
+		o->anonymous += duplicates;
+	else if (g->kinds == 2)
+		o->named += duplicates;
+	else
+		o->mixed += duplicates;
+	if (g->several_tasks)
+		o->external += duplicates;
+	else
+		o->internal += duplicates;
+}
+
+/*
+ * Add one content group of a part to the part's totals.  set_frames is the
+ * size of the content's group in the whole set.
+ */
+static void account_group(const struct engine *e, struct mp_totals *t, struct group *g,
+			  const struct slot *s, size_t count, enum scope scope,
+			  uint64_t set_frames)
+{
+	uint64_t duplicates;
+
+	summarize(t, g, s, count, scope);
+	t->mappings += g->mappings;
+	t->frames += g->frames;
+	t->saved_by_sharing += g->mappings - g->mapped_frames;
+	t->ksm_potential += ksm_potential(e, g);
+	if (set_frames >= 2)
+		t->frames_with_duplicates += g->frames;
+	if (g->frames == 1 && g->lone_private)
+		t->private_frames++;
+	if (g->frames < 2)
+		return;
+
+	duplicates = g->frames - 1;
+	t->duplicate_frames += duplicates;
+	if (!g->zero)
+		t->duplicate_frames_nonzero += duplicates;
+	add_opportunities(&t->opportunities, g, duplicates);
+}
+
+/* ------------------------------------------------------- the top contents */
+
+static bool content_less(const struct mp_content *a, const struct mp_content *b)
+{
+	if (a->frames != b->frames)
+		return a->frames < b->frames;
+	return a->mappings < b->mappings;
+}
+
+static void heap_sift_down(struct mp_content *heap, size_t count, size_t i)
+{
+	for (;;) {
+		size_t least = i, l = 2 * i + 1, r = l + 1;
+		struct mp_content t;
+
+		if (l < count && content_less(&heap[l], &heap[least]))
+			least = l;
+		if (r < count && content_less(&heap[r], &heap[least]))
+			least = r;
+		if (least == i)
+			return;
+		t = heap[i];
+		heap[i] = heap[least];
+		heap[least] = t;
+		i = least;
+	}
+}
+
+static void heap_sift_up(struct mp_content *heap, size_t i)
+{
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+		struct mp_content t;
+
+		if (!content_less(&heap[i], &heap[parent]))
+			return;
+		t = heap[i];
+		heap[i] = heap[parent];
+		heap[parent] = t;
+		i = parent;
+	}
+}
+
+static void fill_content(const struct engine *e, struct mp_content *c, uint64_t mixed,
+			 const struct group *g)
+{
+	size_t size = e->analysis->digest_size < 8 ? e->analysis->digest_size : 8;
+
+	memset(c, 0, sizeof(*c));
+	mp_store_le64(c->digest, key_unmix(mixed));
+	memset(c->digest + size, 0, sizeof(c->digest) - size);
+	c->digest_size = (uint32_t)size;
+	c->frames = g->frames;
+	c->mappings = g->mappings;
+	c->zero_filled = g->zero;
+	c->group_kind = g->kinds == 1 ? 0 : g->kinds == 2 ? 1 : 2;
+	c->external = g->several_tasks;
+}
+
+static void offer_content(struct engine *e, uint64_t mixed, const struct group *g)
+{
+	struct mp_content c;
+
+	if (g->frames < 2 || !e->top)
+		return;
+	fill_content(e, &c, mixed, g);
+	if (e->content_count < e->top) {
+		e->contents[e->content_count] = c;
+		heap_sift_up(e->contents, e->content_count++);
+	} else if (content_less(&e->contents[0], &c)) {
+		e->contents[0] = c;
+		heap_sift_down(e->contents, e->content_count, 0);
+	}
+}
+
+/* --------------------------------------------------- splitting a group */
+
+enum part {
+	PART_TASK,
+	PART_FILE,
+	PART_KIND,
+};
+
+static uint32_t part_of(const struct slot *s, enum part part)
+{
+	switch (part) {
+	case PART_TASK:
+		return s->record.task;
+	case PART_FILE:
+		return record_file(s);
+	default:
+		return record_kind(s);
+	}
+}
+
+static int compare_part(const void *a, const void *b, void *part)
+{
+	uint32_t x = part_of(a, *(enum part *)part), y = part_of(b, *(enum part *)part);
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_by_part(struct slot *s, size_t count, enum part part)
+{
+	if (count > 24) {
+		qsort_r(s, count, sizeof(*s), compare_part, &part);
+		return;
+	}
+	for (size_t i = 1; i < count; i++) {
+		struct slot t = s[i];
+		uint32_t key = part_of(&t, part);
+		size_t j = i;
+
+		while (j > 0 && part_of(&s[j - 1], part) > key) {
+			s[j] = s[j - 1];
+			j--;
+		}
+		s[j] = t;
+	}
+}
+
+static struct mp_totals *part_totals(struct engine *e, enum part part, uint32_t id)
+{
+	switch (part) {
+	case PART_TASK:
+		return id == MP_NONE ? NULL : &e->analysis->tasks[id].out.totals;
+	case PART_FILE:
+		return id == 0 ? NULL : &e->files[id];
+	default:
+		return &e->kinds[id];
+	}
+}
+
+static void account_parts(struct engine *e, struct slot *s, size_t count, enum part part,
+			  uint64_t set_frames)
+{
+	enum scope scope = part == PART_TASK ? SCOPE_TASK : SCOPE_FRAMES;
+	struct group g;
+
+	if (count > 1)
+		sort_by_part(s, count, part);
+	for (size_t start = 0; start < count; ) {
+		uint32_t id = part_of(&s[start], part);
+		struct mp_totals *t = part_totals(e, part, id);
+		size_t end = start + 1;
+
+		while (end < count && part_of(&s[end], part) == id)
+			end++;
+		if (t)
+			account_group(e, t, &g, s + start, end - start, scope, set_frames);
+		start = end;
+	}
+}
+
+static void account_content(struct engine *e, struct slot *s, size_t count)
+{
+	const struct mp_analysis_options *o = &e->analysis->options;
+	uint64_t mixed = s[0].sort;
+	struct group g;
+
+	account_group(e, &e->set, &g, s, count, SCOPE_FRAMES, 0);
+	if (g.frames >= 2)
+		e->set.frames_with_duplicates += g.frames;
+	offer_content(e, mixed, &g);
+
+	if (o->per_task)
+		account_parts(e, s, count, PART_TASK, g.frames);
+	if (o->per_file)
+		account_parts(e, s, count, PART_FILE, g.frames);
+	account_parts(e, s, count, PART_KIND, g.frames);
+}
+
+/* ------------------------------------------------------------ the stages */
+
+static bool entry_has_digest(const struct slot *s)
+{
+	return !(s->sort & ENTRY_NO_DIGEST);
+}
+
+static int compare_entry_task(const void *a, const void *b)
+{
+	uint32_t x = ((const struct slot *)a)->entry.task, y = ((const struct slot *)b)->entry.task;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The frame-wide facts of one run of entries with the same PFN. */
+struct frame {
+	uint64_t key;
+	uint32_t file;
+	uint32_t flags;		/* RECORD_* but RECORD_FRAME */
+	bool eligible_kind;
+};
+
+static void describe_frame(struct frame *f, const struct slot *s, size_t count)
+{
+	size_t with_digest = 0, mappings = 0;
+	uint32_t kind = s[0].sort & ENTRY_KIND_MASK;
+	bool kmap2 = false;
+
+	while (with_digest < count && !entry_has_digest(&s[with_digest]))
+		with_digest++;
+	if (with_digest == count)
+		with_digest = 0;
+	f->key = s[with_digest].entry.key;
+	f->file = 0;
+	for (size_t i = 0; i < count; i++) {
+		mappings += s[i].entry.task != MP_NONE;
+		kmap2 |= s[i].sort & ENTRY_KMAP2;
+		if (!f->file)
+			f->file = s[i].entry.file;
+	}
+	f->flags = kind | f->file << RECORD_FILE_SHIFT;
+	if (s[with_digest].sort & ENTRY_ZERO)
+		f->flags |= RECORD_ZERO;
+	if (kmap2)
+		f->flags |= RECORD_KMAP2;
+	if (mappings >= 2)
+		f->flags |= RECORD_SHARED;
+	f->eligible_kind = kind_is_anonymous(kind);
+}
+
+/*
+ * Turn one frame (entries of one PFN, sorted by task so that the entries
+ * without a task come last) into one record per task that maps it, or one
+ * record without a task for a frame that no task maps.
+ */
+static int emit_frame(struct mp_analysis *a, struct slot *s, size_t count)
+{
+	struct frame f;
+	size_t start = 0;
+
+	if (count > 1) {
+		if (count > 24)
+			qsort(s, count, sizeof(*s), compare_entry_task);
+		else
+			for (size_t i = 1; i < count; i++) {
+				struct slot t = s[i];
+				size_t j = i;
+
+				while (j > 0 && s[j - 1].entry.task > t.entry.task) {
+					s[j] = s[j - 1];
+					j--;
+				}
+				s[j] = t;
+			}
+	}
+	describe_frame(&f, s, count);
+
+	while (start < count) {
+		uint32_t task = s[start].entry.task;
+		size_t end = start + 1, mergeable;
+		struct slot r;
+		int rc;
+
+		while (end < count && s[end].entry.task == task)
+			end++;
+		if (task == MP_NONE && start > 0)
+			break;
+		mergeable = 0;
+		for (size_t i = start; i < end; i++)
+			mergeable += !!(s[i].sort & ENTRY_MERGEABLE);
+
+		r.sort = f.key;
+		r.record.task = task;
+		r.record.file_flags = f.flags | (start == 0 ? RECORD_FRAME : 0);
+		r.record.mappings = task == MP_NONE ? 0 : (uint32_t)(end - start);
+		r.record.eligible = task == MP_NONE || !f.eligible_kind ? 0 : (uint32_t)mergeable;
+		rc = bucket_push(&a->groups[key_bucket(f.key)], &r);
+		if (rc < 0)
+			return rc;
+		start = end;
+	}
+	return 0;
+}
+
+static int grow_scratch(struct engine *e, size_t *capacity, size_t count)
+{
+	struct slot *p;
+
+	if (count <= *capacity)
+		return 0;
+	p = realloc(e->scratch, count * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	e->scratch = p;
+	*capacity = count;
+	return 0;
+}
+
+static uint64_t entry_pfn(const struct slot *s)
+{
+	return s->sort >> ENTRY_PFN_SHIFT;
+}
+
+/* First stage: entries to records, one PFN bucket at a time. */
+static int pair_frames(struct engine *e, size_t *scratch_capacity)
+{
+	struct mp_analysis *a = e->analysis;
+
+	for (unsigned b = 0; b < MP_BUCKETS; b++) {
+		struct bucket *bucket = &a->frames[b];
+		size_t count = bucket->count;
+		int rc;
+
+		if (!count)
+			continue;
+		rc = grow_scratch(e, scratch_capacity, count);
+		if (rc < 0)
+			return rc;
+		radix_sort_to(bucket->slots, e->scratch, count, e->counts);
+		bucket_free(bucket);
+
+		for (size_t start = 0; start < count; ) {
+			uint64_t pfn = entry_pfn(&e->scratch[start]);
+			size_t end = start + 1;
+
+			while (end < count && entry_pfn(&e->scratch[end]) == pfn)
+				end++;
+			rc = emit_frame(a, e->scratch + start, end - start);
+			if (rc < 0)
+				return rc;
+			start = end;
+		}
+	}
+	return 0;
+}
+
+/* Second stage: records to content groups, one key bucket at a time. */
+static int group_contents(struct engine *e, size_t *scratch_capacity)
+{
+	struct mp_analysis *a = e->analysis;
+
+	for (unsigned b = 0; b < MP_BUCKETS; b++) {
+		struct bucket *bucket = &a->groups[b];
+		size_t count = bucket->count;
+		int rc;
+
+		if (!count)
+			continue;
+		rc = grow_scratch(e, scratch_capacity, count);
+		if (rc < 0)
+			return rc;
+		radix_sort_to(bucket->slots, e->scratch, count, e->counts);
+		bucket_free(bucket);
+
+		for (size_t start = 0; start < count; ) {
+			uint64_t key = e->scratch[start].sort;
+			size_t end = start + 1;
+
+			while (end < count && e->scratch[end].sort == key)
+				end++;
+			account_content(e, e->scratch + start, end - start);
+			start = end;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the report */
+
+static void finish_totals(struct mp_totals *t)
+{
+	t->ksm_remaining = t->ksm_potential > t->ksm_saved ? t->ksm_potential - t->ksm_saved : 0;
+}
+
+static int compare_tasks(const void *a, const void *b)
+{
+	const struct mp_task_totals *x = a, *y = b;
+
+	if (x->totals.frames_with_duplicates != y->totals.frames_with_duplicates)
+		return x->totals.frames_with_duplicates > y->totals.frames_with_duplicates ? -1 : 1;
+	if (x->totals.frames != y->totals.frames)
+		return x->totals.frames > y->totals.frames ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int compare_files(const void *a, const void *b)
+{
+	const struct mp_file_totals *x = a, *y = b;
+
+	if (x->totals.frames_with_duplicates != y->totals.frames_with_duplicates)
+		return x->totals.frames_with_duplicates > y->totals.frames_with_duplicates ? -1 : 1;
+	if (x->totals.frames != y->totals.frames)
+		return x->totals.frames > y->totals.frames ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static int compare_contents(const void *a, const void *b)
+{
+	const struct mp_content *x = a, *y = b;
+
+	if (content_less(x, y))
+		return 1;
+	return content_less(y, x) ? -1 : 0;
+}
+
+static int report_tasks(struct engine *e, struct mp_report *r)
+{
+	struct mp_analysis *a = e->analysis;
+
+	if (!a->options.per_task || !a->task_count)
+		return 0;
+	r->tasks = calloc(a->task_count, sizeof(*r->tasks));
+	if (!r->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->task_count; i++) {
+		r->tasks[i] = a->tasks[i].out;
+		finish_totals(&r->tasks[i].totals);
+	}
+	r->task_count = a->task_count;
+	qsort(r->tasks, r->task_count, sizeof(*r->tasks), compare_tasks);
+	return 0;
+}
+
+static int report_files(struct engine *e, struct mp_report *r)
+{
+	struct mp_analysis *a = e->analysis;
+	size_t count = 0;
+
+	if (!a->options.per_file || a->file_count <= 1)
+		return 0;
+	r->files = calloc(a->file_count - 1, sizeof(*r->files));
+	if (!r->files)
+		return -ENOMEM;
+	for (size_t id = 1; id < a->file_count; id++) {
+		struct mp_file_totals *f = &r->files[count];
+
+		if (!e->files[id].frames)
+			continue;
+		f->dev = a->files[id].dev;
+		f->inode = a->files[id].inode;
+		f->totals = e->files[id];
+		finish_totals(&f->totals);
+		/* The path is taken over, not copied: analysis_reset() skips NULL paths. */
+		f->path = a->files[id].path;
+		a->files[id].path = NULL;
+		count++;
+	}
+	qsort(r->files, count, sizeof(*r->files), compare_files);
+	for (size_t i = e->top; i < count; i++)
+		free(r->files[i].path);
+	r->file_count = count < e->top ? count : e->top;
+	return 0;
+}
+
+static int report_contents(struct engine *e, struct mp_report *r)
+{
+	qsort(e->contents, e->content_count, sizeof(*e->contents), compare_contents);
+	r->contents = e->contents;
+	r->content_count = e->content_count;
+	e->contents = NULL;
+	return 0;
+}
+
+static void fill_report(struct engine *e, struct mp_report *r)
+{
+	struct mp_analysis *a = e->analysis;
+
+	r->info = a->info;
+	r->pfn_valid = a->pfn_valid;
+	r->partial_tasks = a->partial_tasks;
+	memcpy(r->skipped, a->skipped, sizeof(r->skipped));
+	r->moved_pages = a->moved_pages;
+	r->ksm_end = a->ksm_end;
+	r->sets = a->sets;
+	r->max_page_sharing = e->max_page_sharing;
+	r->use_zero_pages = e->use_zero_pages;
+
+	e->set.zero_page_mappings = a->zero_page_mappings;
+	finish_totals(&e->set);
+	r->totals = e->set;
+	for (int k = 0; k < MP_KIND_COUNT; k++) {
+		finish_totals(&e->kinds[k]);
+		r->kinds[k] = e->kinds[k];
+	}
+}
+
+static void choose_ksm_parameters(struct engine *e)
+{
+	const struct mp_analysis_options *o = &e->analysis->options;
+	const struct mp_ksm_counters *ksm = &e->analysis->info.ksm;
+
+	e->max_page_sharing = 256;
+	if (o->max_page_sharing)
+		e->max_page_sharing = o->max_page_sharing;
+	else if (ksm->valid && ksm->max_page_sharing)
+		e->max_page_sharing = ksm->max_page_sharing;
+
+	if (o->use_zero_pages >= 0)
+		e->use_zero_pages = o->use_zero_pages;
+	else
+		e->use_zero_pages = ksm->valid && ksm->use_zero_pages;
+}
+
+static int engine_init(struct engine *e, struct mp_analysis *a)
+{
+	memset(e, 0, sizeof(*e));
+	e->analysis = a;
+	e->top = a->options.top ? a->options.top : 10;
+	choose_ksm_parameters(e);
+	e->counts = malloc(RADIX_COUNTS * sizeof(*e->counts));
+	e->files = calloc(a->file_count, sizeof(*e->files));
+	e->contents = calloc(e->top, sizeof(*e->contents));
+	if (!e->counts || !e->files || !e->contents)
+		return -ENOMEM;
+	return 0;
+}
+
+static void engine_free(struct engine *e)
+{
+	free(e->counts);
+	free(e->files);
+	free(e->contents);
+	free(e->scratch);
+}
+
+int analysis_compute(struct mp_analysis *a, struct mp_report *r, struct mp_error *error)
+{
+	size_t scratch_capacity = 0;
+	struct engine e;
+	int rc;
+
+	rc = engine_init(&e, a);
+	if (rc == 0)
+		rc = pair_frames(&e, &scratch_capacity);
+	if (rc == 0)
+		rc = group_contents(&e, &scratch_capacity);
+	if (rc == 0) {
+		fill_report(&e, r);
+		rc = report_tasks(&e, r);
+	}
+	if (rc == 0)
+		rc = report_files(&e, r);
+	if (rc == 0)
+		rc = report_contents(&e, r);
+	engine_free(&e);
+	if (rc < 0)
+		return mp_fail_errno(error, rc, "analysis: cannot compute the report");
+	return 0;
+}
