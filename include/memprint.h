@@ -478,6 +478,8 @@ struct mp_totals {
 	uint64_t ksm_potential;
 	uint64_t ksm_remaining;
 	struct mp_opportunities opportunities;
+	/* Frames whose content group in the whole set has two or more frames. */
+	uint64_t frames_with_duplicates;
 };
 
 struct mp_task_totals {
@@ -502,6 +504,7 @@ struct mp_content {
 	bool zero_filled;
 	uint32_t group_kind;		/* 0 anonymous, 1 named, 2 mixed */
 	bool external;
+	uint32_t digest_size;		/* bytes of digest set: the grouping key, 8 at most */
 };
 
 struct mp_analysis_options {
@@ -518,13 +521,17 @@ struct mp_report {
 	uint64_t skipped[MP_SKIP_COUNT];
 	uint64_t moved_pages;
 	struct mp_totals totals;
-	struct mp_task_totals *tasks;
+	struct mp_task_totals *tasks;	/* every task, by frames_with_duplicates */
 	size_t task_count;
-	struct mp_file_totals *files;	/* sorted by duplicate frames, at most top */
+	struct mp_file_totals *files;	/* by frames_with_duplicates, at most top */
 	size_t file_count;
 	struct mp_content *contents;	/* most duplicated, at most top */
 	size_t content_count;
 	struct mp_ksm_counters ksm_end;
+	unsigned sets;			/* snapshot sets analysed together */
+	uint64_t max_page_sharing;	/* as used for KSM potential */
+	bool use_zero_pages;		/* as used for KSM potential */
+	struct mp_totals kinds[MP_KIND_COUNT];	/* each kind's frames alone */
 };
 
 struct mp_analysis;

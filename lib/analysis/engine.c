@@ -453,6 +453,23 @@ static int grow_scratch(struct engine *e, size_t *capacity, size_t count)
 	return 0;
 }
 
+/* Sort a bucket into the scratch array and unmap it. */
+static int sort_bucket(struct engine *e, struct bucket *bucket, size_t *scratch_capacity,
+		       size_t *count)
+{
+	int rc;
+
+	*count = bucket->count;
+	if (!bucket->count)
+		return 0;
+	rc = grow_scratch(e, scratch_capacity, bucket->count);
+	if (rc < 0)
+		return rc;
+	radix_sort_to(bucket->slots, e->scratch, bucket->count, e->counts);
+	bucket_free(bucket);
+	return 0;
+}
+
 static uint64_t entry_pfn(const struct slot *s)
 {
 	return s->sort >> ENTRY_PFN_SHIFT;
@@ -464,18 +481,12 @@ static int pair_frames(struct engine *e, size_t *scratch_capacity)
 	struct mp_analysis *a = e->analysis;
 
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
-		struct bucket *bucket = &a->frames[b];
-		size_t count = bucket->count;
+		size_t count = 0;
 		int rc;
 
-		if (!count)
-			continue;
-		rc = grow_scratch(e, scratch_capacity, count);
+		rc = sort_bucket(e, &a->frames[b], scratch_capacity, &count);
 		if (rc < 0)
 			return rc;
-		radix_sort_to(bucket->slots, e->scratch, count, e->counts);
-		bucket_free(bucket);
-
 		for (size_t start = 0; start < count; ) {
 			uint64_t pfn = entry_pfn(&e->scratch[start]);
 			size_t end = start + 1;
@@ -497,18 +508,12 @@ static int group_contents(struct engine *e, size_t *scratch_capacity)
 	struct mp_analysis *a = e->analysis;
 
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
-		struct bucket *bucket = &a->groups[b];
-		size_t count = bucket->count;
+		size_t count = 0;
 		int rc;
 
-		if (!count)
-			continue;
-		rc = grow_scratch(e, scratch_capacity, count);
+		rc = sort_bucket(e, &a->groups[b], scratch_capacity, &count);
 		if (rc < 0)
 			return rc;
-		radix_sort_to(bucket->slots, e->scratch, count, e->counts);
-		bucket_free(bucket);
-
 		for (size_t start = 0; start < count; ) {
 			uint64_t key = e->scratch[start].sort;
 			size_t end = start + 1;
