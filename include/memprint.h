@@ -862,6 +862,123 @@ void mp_pagecache_analysis_close(struct mp_pagecache_analysis *analysis);
  */
 int mp_pagecache_report_write(FILE *out, const struct mp_pagecache_report *report, bool json);
 
+/* ---------------------------------------------------------- kernel module */
+
+/* What a memprint.ko scan covers (struct mp_kmod_request.target). */
+enum mp_kmod_target {
+	MP_KMOD_TASKS = 1,	/* the pids, as one set (MP_SOURCE_KMOD) */
+	MP_KMOD_PHYSICAL,	/* every online System RAM frame (MP_SOURCE_PHYSICAL) */
+	MP_KMOD_PAGECACHE,	/* cached pages of files (MP_SOURCE_PAGECACHE) */
+};
+
+/* What each System RAM frame of a physical scan was; only hashed ones are recorded. */
+struct mp_kmod_physical_counts {
+	uint64_t ranges;		/* System RAM ranges (/proc/iomem) */
+	uint64_t ram_pages;		/* frames in those ranges */
+	uint64_t hashed;		/* recorded with a digest */
+	uint64_t offline;		/* memory block offline */
+	uint64_t reserved;		/* PG_reserved */
+	uint64_t poisoned;		/* PG_hwpoison */
+	uint64_t buddy;			/* free in the buddy allocator */
+	uint64_t page_offline;		/* PG_offline (balloon) */
+	uint64_t unreferenced;		/* reference count 0: per-CPU free lists, being freed */
+	uint64_t unmapped;		/* not in the kernel's direct map (memfd_secret) */
+};
+
+struct mp_kmod_request {
+	enum mp_kmod_target target;
+	const pid_t *pids;		/* MP_KMOD_TASKS */
+	size_t pid_count;
+	/* MP_KMOD_PAGECACHE: files, or with mounts set the mount each path is on; none: every mount */
+	const char *const *paths;
+	size_t path_count;
+	bool mounts;
+	bool absent;			/* record swapped-out entries (MP_PAGE_NO_DIGEST) */
+	const char *device;		/* NULL for /dev/memprint */
+	struct mp_kmod_physical_counts *physical;	/* filled by MP_KMOD_PHYSICAL; may be NULL */
+};
+
+/*
+ * Snapshot through the memprint.ko module (CAP_SYS_ADMIN) as one set and
+ * push it into sink, with the same records as mp_procfs_scan().  The module
+ * hashes with pattern, superfast, crc32, crc32ex, crc32c, md5, sha1, sha256
+ * or xxh64, without a key; other algorithms fail with -EOPNOTSUPP.  Tasks
+ * that exit produce a warning and a partial task end.  Returns 0 or a
+ * negative errno value (-ENOENT when the module is not loaded).
+ */
+int mp_kmod_scan(const struct mp_kmod_request *request, const struct mp_scan_options *options,
+		 const struct mp_sink *sink, struct mp_error *error);
+
+/* ---------------------------------------------------- page-cache analysis */
+
+/*
+ * Analyses that need the page cache beside the tasks: redundancy inside the
+ * cache, and task pages that repeat a cached file page (mixed
+ * opportunities, which KSM cannot merge because it never touches the page
+ * cache).  Feed it a page-cache set and optionally a procfs set of the same
+ * moment, then ask for the report; the sets fed since the last report are
+ * taken together.
+ */
+struct mp_pagecache_analysis;
+
+struct mp_pagecache_analysis_options {
+	size_t top;			/* file pairs listed, 0 for 10 */
+};
+
+/* Cached frames of file second whose content file first holds too. */
+struct mp_pagecache_pair {
+	char *first;			/* the first file holding the content, in path order */
+	char *second;			/* may equal first: a repeat inside one file */
+	uint64_t pages;
+};
+
+struct mp_pagecache_task {
+	int32_t pid;
+	char comm[17];
+	uint64_t frames;		/* distinct frames the task maps */
+	uint64_t cache_duplicate_frames;	/* anonymous frames equal to a cached page */
+	uint64_t cache_duplicate_frames_nonzero;
+};
+
+/* Numbers of the report, in 4 KiB pages unless named otherwise. */
+struct mp_pagecache_report {
+	bool pfn_valid;			/* false: frames were told apart by file and offset */
+	uint64_t files;			/* files with cached pages in the sets */
+	uint64_t files_unknown;		/* files with MP_FILE_UNKNOWN */
+	uint64_t frames;		/* cached frames */
+	uint64_t zero_filled_frames;	/* of them, every byte 0 */
+	uint64_t duplicate_frames;	/* sum over contents of (cached frames - 1) */
+	uint64_t duplicate_frames_nonzero;
+	uint64_t pair_count;		/* distinct (first, second) file pairs */
+	struct mp_pagecache_pair *pairs;/* most pages first, at most top */
+	size_t pairs_shown;
+	uint64_t task_frames;		/* distinct frames of the tasks */
+	uint64_t cache_duplicate_frames;	/* anonymous task frames equal to a cached page */
+	uint64_t cache_duplicate_frames_nonzero;
+	uint64_t contents_three_plus;	/* contents held by three or more frames, tasks and cache */
+	uint64_t frames_three_plus;	/* the frames holding them */
+	uint64_t contents_three_plus_mixed;	/* of them, held by the cache and by a task */
+	uint64_t frames_three_plus_mixed;
+	struct mp_pagecache_task *tasks;
+	size_t task_count;
+};
+
+int mp_pagecache_analysis_open(struct mp_pagecache_analysis **analysis,
+			       const struct mp_pagecache_analysis_options *options,
+			       struct mp_error *error);
+struct mp_sink mp_pagecache_analysis_sink(struct mp_pagecache_analysis *analysis);
+/* Compute the report of the sets fed since the last call and start afresh. */
+int mp_pagecache_analysis_report(struct mp_pagecache_analysis *analysis,
+				 struct mp_pagecache_report **report, struct mp_error *error);
+void mp_pagecache_report_free(struct mp_pagecache_report *report);
+void mp_pagecache_analysis_close(struct mp_pagecache_analysis *analysis);
+
+/*
+ * Write the report to out: a table for people, or with json the members of
+ * a "page_cache" object (keys in docs/pagecache.md).  Returns 0 or -EIO.
+ */
+int mp_pagecache_report_write(FILE *out, const struct mp_pagecache_report *report, bool json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,8 +59,9 @@ bool mp_pc_fstype_allowed(const char *fstype, uint64_t dev);
 bool mp_pc_magic_allowed(unsigned long magic);
 
 /*
- * Pick the mount points a scan without paths walks: allowed file systems,
- * not below /proc or /sys, not the devtmpfs on /dev, each device once.
+ * Pick the mount points a scan without paths walks: allowed file systems
+ * (so never devtmpfs), not below /proc or /sys, not hidden by a later mount
+ * on the same point, each device once.
  * *points is a malloc'd array of pointers into mounts.
  */
 int mp_pc_mounts_select(const struct mp_pc_mounts *mounts, const char ***points, size_t *count);

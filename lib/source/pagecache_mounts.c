@@ -216,7 +216,19 @@ static bool path_below(const char *path, const char *top)
 {
 	size_t n = strlen(top);
 
+	if (n > 0 && top[n - 1] == '/')
+		n--;	/* "/" covers every absolute path */
 	return !strncmp(path, top, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Whether a later mount on the same mount point hides this one. */
+static bool hidden(const struct mp_pc_mounts *mounts, size_t index)
+{
+	for (size_t i = index + 1; i < mounts->count; i++) {
+		if (!strcmp(mounts->mounts[i].point, mounts->mounts[index].point))
+			return true;
+	}
+	return false;
 }
 
 /* Whether an earlier selected mount already covers this device from its root. */
@@ -246,6 +258,8 @@ int mp_pc_mounts_select(const struct mp_pc_mounts *mounts, const char ***points,
 		if (!mp_pc_fstype_allowed(mount->fstype, mount->dev))
 			continue;
 		if (path_below(mount->point, "/proc") || path_below(mount->point, "/sys"))
+			continue;
+		if (hidden(mounts, i))
 			continue;
 		if (device_covered(chosen, n, mount))
 			continue;
