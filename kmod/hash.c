@@ -100,7 +100,7 @@ static u32 crc32_ieee(const void *data, size_t len)
 
 /*
  * pattern: the bytes at offsets 2^0 .. 2^11 (1, 2, 4, ..., 2048), then the
- * 32-bit word at offset 0 as it is in memory.
+ * last 4 bytes of the page as they are.
  */
 static void pattern_digest(const u8 *data, u8 *digest)
 {
@@ -108,7 +108,7 @@ static void pattern_digest(const u8 *data, u8 *digest)
 
 	for (i = 0; i < 12; i++)
 		digest[i] = data[1u << i];
-	memcpy(digest + 12, data, 4);
+	memcpy(digest + 12, data + PAGE_BYTES - 4, 4);
 }
 
 static void crypto_digest(const struct mpk_hasher *hasher, const void *data,
