@@ -550,6 +550,37 @@ int mp_analysis_report(struct mp_analysis *analysis, struct mp_report **report,
 void mp_report_free(struct mp_report *report);
 void mp_analysis_close(struct mp_analysis *analysis);
 
+/* --------------------------------------------------------- report output */
+
+enum mp_output_format {
+	MP_OUTPUT_TABLE,	/* summary lines and tables for people */
+	MP_OUTPUT_JSON,		/* typed numbers, the keys of struct mp_totals */
+	MP_OUTPUT_CSV,		/* RFC 4180, one header line */
+};
+
+/* Which part of a report a table or CSV shows; JSON always has every part. */
+enum mp_output_view {
+	MP_VIEW_SUMMARY,	/* the set, top tasks, files and contents, KSM */
+	MP_VIEW_TASK,		/* one row per task */
+	MP_VIEW_FILE,		/* one row per file (the report's top files) */
+	MP_VIEW_KIND,		/* one row per frame kind */
+};
+
+struct mp_output_options {
+	enum mp_output_format format;
+	enum mp_output_view by;
+	bool bytes;		/* table: exact bytes instead of human units (4.0K, 1.5M) */
+	size_t top;		/* table: rows of each list, 0 for 10 */
+};
+
+/*
+ * Print count reports (one per snapshot set, in order) to out.  JSON prints
+ * one object, or {"sets": [...]} for several.  Returns 0, or a negative
+ * errno value when writing failed.
+ */
+int mp_report_print(FILE *out, const struct mp_report *const *reports, size_t count,
+		    const struct mp_output_options *options, struct mp_error *error);
+
 /* --------------------------------------------------------- memory images */
 
 /*
@@ -791,76 +822,6 @@ int mp_timeline_finish(struct mp_timeline *timeline, struct mp_timeline_summary 
 		       struct mp_error *error);
 void mp_timeline_summary_free(struct mp_timeline_summary *summary);
 void mp_timeline_close(struct mp_timeline *timeline);
-
-/* ---------------------------------------------------- page-cache analysis */
-
-/*
- * Analyses that need the page cache beside the tasks: redundancy inside the
- * cache, and task pages that repeat a cached file page (mixed
- * opportunities, which KSM cannot merge because it never touches the page
- * cache).  Feed it a page-cache set and optionally a procfs set of the same
- * moment, then ask for the report; the sets fed since the last report are
- * taken together.
- */
-struct mp_pagecache_analysis;
-
-struct mp_pagecache_analysis_options {
-	size_t top;			/* file pairs listed, 0 for 10 */
-};
-
-/* Cached frames of file second whose content file first holds too. */
-struct mp_pagecache_pair {
-	char *first;			/* the first file holding the content, in path order */
-	char *second;			/* may equal first: a repeat inside one file */
-	uint64_t pages;
-};
-
-struct mp_pagecache_task {
-	int32_t pid;
-	char comm[17];
-	uint64_t frames;		/* distinct frames the task maps */
-	uint64_t cache_duplicate_frames;	/* anonymous frames equal to a cached page */
-	uint64_t cache_duplicate_frames_nonzero;
-};
-
-/* Numbers of the report, in 4 KiB pages unless named otherwise. */
-struct mp_pagecache_report {
-	bool pfn_valid;			/* false: frames were told apart by file and offset */
-	uint64_t files;			/* files with cached pages in the sets */
-	uint64_t files_unknown;		/* files with MP_FILE_UNKNOWN */
-	uint64_t frames;		/* cached frames */
-	uint64_t zero_filled_frames;	/* of them, every byte 0 */
-	uint64_t duplicate_frames;	/* sum over contents of (cached frames - 1) */
-	uint64_t duplicate_frames_nonzero;
-	uint64_t pair_count;		/* distinct (first, second) file pairs */
-	struct mp_pagecache_pair *pairs;/* most pages first, at most top */
-	size_t pairs_shown;
-	uint64_t task_frames;		/* distinct frames of the tasks */
-	uint64_t cache_duplicate_frames;	/* anonymous task frames equal to a cached page */
-	uint64_t cache_duplicate_frames_nonzero;
-	uint64_t contents_three_plus;	/* contents held by three or more frames, tasks and cache */
-	uint64_t frames_three_plus;	/* the frames holding them */
-	uint64_t contents_three_plus_mixed;	/* of them, held by the cache and by a task */
-	uint64_t frames_three_plus_mixed;
-	struct mp_pagecache_task *tasks;
-	size_t task_count;
-};
-
-int mp_pagecache_analysis_open(struct mp_pagecache_analysis **analysis,
-			       const struct mp_pagecache_analysis_options *options,
-			       struct mp_error *error);
-struct mp_sink mp_pagecache_analysis_sink(struct mp_pagecache_analysis *analysis);
-/* Compute the report of the sets fed since the last call and start afresh. */
-int mp_pagecache_analysis_report(struct mp_pagecache_analysis *analysis,
-				 struct mp_pagecache_report **report, struct mp_error *error);
-void mp_pagecache_report_free(struct mp_pagecache_report *report);
-void mp_pagecache_analysis_close(struct mp_pagecache_analysis *analysis);
-
-/*
- * Write the report to out: a table for people, or with json the members of
- * a "page_cache" object (keys in docs/pagecache.md).  Returns 0 or -EIO.
- */
-int mp_pagecache_report_write(FILE *out, const struct mp_pagecache_report *report, bool json);
 
 /* ---------------------------------------------------------- kernel module */
 
