@@ -28,6 +28,8 @@ int cmd_scan(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
 int cmd_hashbench(int argc, char **argv);
 
 #endif /* MEMPRINT_CLI_H */

@@ -17,6 +17,8 @@ struct command {
 /* Each subcommand adds its line here once it exists. */
 static const struct command commands[] = {
 	{ "hashbench", cmd_hashbench, "measure page hashes: throughput and false positives" },
+	{ "watch", cmd_watch, "snapshot targets at a fixed interval into a series file" },
+	{ "timeline", cmd_timeline, "sharing over time: churn, lifetimes, KSM lag" },
 	{ NULL, NULL, NULL },
 };
 

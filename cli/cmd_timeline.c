@@ -1,0 +1,992 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * cmd_timeline.c - memprint timeline: sharing over time in a series file
+ *
+ * Streams the sets of a snapshot file through two sinks: the per-set
+ * analysis (the numbers of memprint analyze, one report per set) and the
+ * timeline engine (churn, stable pages, lifetimes).  Only one row per set
+ * is kept for the output, never the sets themselves.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libsmartcols/libsmartcols.h>
+
+#include "cli.h"
+
+enum output_mode { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON };
+
+#define SECTION_LIFETIMES (1u << 0)
+#define SECTION_CHURN (1u << 1)
+#define SECTION_KSM (1u << 2)
+
+/* The printed numbers of one set. */
+struct set_row {
+	struct mp_timeline_set series;	/* from the timeline engine */
+	struct mp_totals totals;	/* from the analysis of the set */
+	bool pfn_valid;
+};
+
+struct timeline_ctl {
+	const char *path;
+	enum output_mode output;
+	unsigned sections;
+	bool bytes;
+	uint32_t stable_sets;
+
+	struct mp_analysis *analysis;
+	struct mp_timeline *timeline;
+	struct mp_timeline_summary *summary;
+	struct set_row *rows;
+	size_t row_count, row_capacity;
+	bool warned_pfn;
+	struct mp_error error;
+};
+
+static void print_help(void)
+{
+	fputs("Usage:\n"
+	      " memprint timeline [options] FILE\n\n"
+	      "Show how sharing changes over a series of snapshot sets (as written by\n"
+	      "memprint watch): the numbers of each set, churn, stable pages, the\n"
+	      "lifetimes of sharing opportunities and how far KSM lags behind.\n\n"
+	      "Options:\n"
+	      " -l, --lifetimes        lifetime distributions of contents and of merges\n"
+	      " -c, --churn            churn per interval and per task, stable pages\n"
+	      " -k, --ksm              KSM lag per set and as a share of KSM potential\n"
+	      " -s, --stable-sets N    a stable page kept its content for N sets (default 4)\n"
+	      " -J, --json           JSON output (every section)\n"
+	      "     --csv              CSV output\n"
+	      " -b, --bytes            print sizes in bytes, not in human units\n"
+	      " -h, --help             display this help\n\n"
+	      "Without a section option the numbers of each set are shown.\n\n"
+	      "Exit status: 0 success, 1 usage error, 2 runtime failure.\n"
+	      "See memprint-timeline(1) and docs/timeline.md for the terms.\n",
+	      stdout);
+}
+
+static int parse_args(struct timeline_ctl *ctl, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "lifetimes", no_argument, NULL, 'l' },
+		{ "churn", no_argument, NULL, 'c' },
+		{ "ksm", no_argument, NULL, 'k' },
+		{ "stable-sets", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "csv", no_argument, NULL, 'C' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long value;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "lcks:Jbh", options, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			ctl->sections |= SECTION_LIFETIMES;
+			break;
+		case 'c':
+			ctl->sections |= SECTION_CHURN;
+			break;
+		case 'k':
+			ctl->sections |= SECTION_KSM;
+			break;
+		case 's':
+			errno = 0;
+			value = strtol(optarg, &end, 10);
+			if (errno || *end || value < 1 || value > 1000000)
+				return cli_usage_error("timeline", "invalid --stable-sets '%s': "
+						       "expected a number of sets, 1 or more", optarg);
+			ctl->stable_sets = (uint32_t)value;
+			break;
+		case 'J':
+			ctl->output = OUTPUT_JSON;
+			break;
+		case 'C':
+			ctl->output = OUTPUT_CSV;
+			break;
+		case 'b':
+			ctl->bytes = true;
+			break;
+		case 'h':
+			print_help();
+			return -1;
+		default:
+			return cli_usage_error("timeline", "invalid option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("timeline", optind == argc ? "no snapshot file given" :
+				       "one snapshot file expected, got %d", argc - optind);
+	ctl->path = argv[optind];
+	return 0;
+}
+
+/* ------------------------------------------------------------- reading */
+
+/* Called by the timeline at the end of each set, after the analysis saw it. */
+static int add_row(void *ctx, const struct mp_timeline_set *set)
+{
+	struct timeline_ctl *ctl = ctx;
+	struct mp_report *report;
+	struct set_row *row;
+	int rc;
+
+	if (ctl->row_count == ctl->row_capacity) {
+		size_t capacity = ctl->row_capacity ? ctl->row_capacity * 2 : 64;
+		struct set_row *rows = realloc(ctl->rows, capacity * sizeof(*rows));
+
+		if (!rows)
+			return -ENOMEM;
+		ctl->rows = rows;
+		ctl->row_capacity = capacity;
+	}
+	rc = mp_analysis_report(ctl->analysis, &report, &ctl->error);
+	if (rc < 0)
+		return rc;
+
+	row = &ctl->rows[ctl->row_count++];
+	row->series = *set;
+	row->totals = report->totals;
+	row->pfn_valid = report->pfn_valid;
+	if (!report->pfn_valid && !ctl->warned_pfn) {
+		cli_warn("%s: set %u was taken without access to PFNs: each mapping counts "
+			 "as a frame and shared frames are not known", ctl->path, set->index);
+		ctl->warned_pfn = true;
+	}
+	mp_report_free(report);
+	return 0;
+}
+
+static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
+{
+	struct mp_timeline_options options = {
+		.stable_sets = ctl->stable_sets,
+		.set_done = add_row,
+		.set_done_ctx = ctl,
+	};
+	struct mp_analysis_options analysis_options = { .use_zero_pages = -1 };
+	struct mp_sink sinks[2];
+	int rc;
+
+	rc = mp_analysis_open(&ctl->analysis, &analysis_options, &ctl->error);
+	if (rc < 0)
+		return rc;
+	rc = mp_timeline_open(&ctl->timeline, &options, &ctl->error);
+	if (rc < 0)
+		return rc;
+
+	/* The analysis first, so that its report is ready when the timeline ends a set. */
+	sinks[0] = mp_analysis_sink(ctl->analysis);
+	sinks[1] = mp_timeline_sink(ctl->timeline);
+	return mp_tee_open(tee, sinks, 2);
+}
+
+static bool sink_failed(struct timeline_ctl *ctl)
+{
+	const struct mp_sink analysis = mp_analysis_sink(ctl->analysis);
+	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
+
+	return ctl->error.message[0] || (analysis.error && analysis.error->message[0]) ||
+	       (timeline.error && timeline.error->message[0]);
+}
+
+/* The message of whichever part failed: the reader, a sink, or this command. */
+static int report_failure(struct timeline_ctl *ctl, const struct mp_error *error, int rc)
+{
+	const struct mp_sink analysis = mp_analysis_sink(ctl->analysis);
+	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
+
+	if (error->message[0])
+		return cli_report_error(error, rc);
+	if (ctl->error.message[0])
+		return cli_report_error(&ctl->error, rc);
+	if (analysis.error && analysis.error->message[0])
+		return cli_report_error(analysis.error, rc);
+	if (timeline.error && timeline.error->message[0])
+		return cli_report_error(timeline.error, rc);
+	cli_warn("%s: %s", ctl->path, mp_strerror(rc));
+	return EXIT_RUNTIME;
+}
+
+/*
+ * Read every complete set.  A file cut short by a writer that was killed
+ * ends in a set without its end record: the sets before it are reported,
+ * with a warning.
+ * NOTE: the reader reports a cut tail and a corrupt block alike as
+ * -EBADMSG, so both end the series with a warning and exit status 0.
+ */
+static int read_series(struct timeline_ctl *ctl)
+{
+	struct mp_reader *reader = NULL;
+	struct mp_error error = { 0 };
+	struct mp_tee *tee = NULL;
+	struct mp_sink sink;
+	int rc;
+
+	rc = open_sinks(ctl, &tee);
+	if (rc < 0)
+		return report_failure(ctl, &error, rc);
+	rc = mp_reader_open(&reader, ctl->path, &error);
+	if (rc < 0) {
+		mp_tee_close(tee);
+		return cli_report_error(&error, rc);
+	}
+
+	sink = mp_tee_sink(tee);
+	while ((rc = mp_reader_next_set(reader, &sink, &error)) > 0)
+		;
+	if (rc == -EBADMSG && !sink_failed(ctl)) {
+		cli_warn("%s", error.message);
+		cli_warn("%s: reporting the %zu complete sets before it", ctl->path,
+			 ctl->row_count);
+		rc = 0;
+	}
+	mp_reader_close(reader);
+	mp_tee_close(tee);
+	if (rc < 0)
+		return report_failure(ctl, &error, rc);
+
+	rc = mp_timeline_finish(ctl->timeline, &ctl->summary, &error);
+	if (rc < 0)
+		return cli_report_error(&error, rc);
+	return 0;
+}
+
+/* ------------------------------------------------------------- fields */
+
+enum field_source { FROM_TOTALS, FROM_SERIES, FROM_SPECIAL };
+enum special_field { FIELD_SET, FIELD_TIME, FIELD_DURATION, FIELD_LAG_SHARE };
+
+/* A column of the per-set output: its key and where its value is. */
+struct field {
+	const char *key;
+	enum field_source source;
+	size_t offset;			/* of a uint64_t, or an enum special_field */
+	bool csv_only;			/* JSON nests it under "opportunities" */
+};
+
+#define TOTALS(key, member) { key, FROM_TOTALS, offsetof(struct mp_totals, member), false }
+#define OPPORTUNITIES(key, member) \
+	{ key, FROM_TOTALS, offsetof(struct mp_totals, opportunities.member), true }
+#define SERIES(key, member) { key, FROM_SERIES, offsetof(struct mp_timeline_set, member), false }
+#define SPECIAL(key, which) { key, FROM_SPECIAL, which, false }
+
+static const struct field set_fields[] = {
+	SPECIAL("set", FIELD_SET),
+	SPECIAL("time", FIELD_TIME),
+	SPECIAL("duration_ms", FIELD_DURATION),
+	TOTALS("mappings", mappings),
+	TOTALS("zero_page_mappings", zero_page_mappings),
+	TOTALS("frames", frames),
+	TOTALS("shared_frames", shared_frames),
+	TOTALS("saved_by_sharing", saved_by_sharing),
+	TOTALS("duplicate_frames", duplicate_frames),
+	TOTALS("duplicate_frames_nonzero", duplicate_frames_nonzero),
+	TOTALS("zero_filled_frames", zero_filled_frames),
+	TOTALS("private_frames", private_frames),
+	TOTALS("ksm_frames", ksm_frames),
+	TOTALS("ksm_saved", ksm_saved),
+	TOTALS("ksm_remaining", ksm_remaining),
+	TOTALS("ksm_potential", ksm_potential),
+	SPECIAL("ksm_lag_share", FIELD_LAG_SHARE),
+	OPPORTUNITIES("opportunities_anonymous", anonymous),
+	OPPORTUNITIES("opportunities_named", named),
+	OPPORTUNITIES("opportunities_mixed", mixed),
+	OPPORTUNITIES("opportunities_internal", internal),
+	OPPORTUNITIES("opportunities_external", external),
+	SERIES("opportunity_digests", opportunities),
+	SERIES("opportunity_mappings", opportunity_mappings),
+	SERIES("common_mappings", common_mappings),
+	SERIES("churn", churn),
+	SERIES("new_mappings", new_mappings),
+	SERIES("gone_mappings", gone_mappings),
+	SERIES("stable_mappings", stable_mappings),
+	SERIES("ksm_pages_shared", ksm.pages_shared),
+	SERIES("ksm_pages_sharing", ksm.pages_sharing),
+	SERIES("ksm_full_scans", ksm.full_scans),
+	SERIES("ksm_merging_pages", ksm_merging_pages),
+	SERIES("ksm_zero_pages", ksm_zero_pages),
+};
+
+#define FIELD_COUNT (sizeof(set_fields) / sizeof(set_fields[0]))
+
+static uint64_t field_u64(const struct set_row *row, const struct field *field)
+{
+	const char *base = field->source == FROM_TOTALS ? (const char *)&row->totals :
+			   (const char *)&row->series;
+	uint64_t value;
+
+	memcpy(&value, base + field->offset, sizeof(value));
+	return value;
+}
+
+static double seconds_since(const struct timeline_ctl *ctl, int64_t monotonic_ns)
+{
+	return (double)(monotonic_ns - ctl->rows[0].series.monotonic_ns) / 1e9;
+}
+
+/* KSM remaining as a share of KSM potential; negative when there is no potential. */
+static double lag_share(const struct mp_totals *totals)
+{
+	if (!totals->ksm_potential)
+		return -1;
+	return (double)totals->ksm_remaining / (double)totals->ksm_potential;
+}
+
+/* Print one field's value as CSV or JSON would show it. */
+static void print_field(const struct timeline_ctl *ctl, const struct set_row *row,
+			const struct field *field, FILE *out)
+{
+	double share;
+
+	if (field->source != FROM_SPECIAL) {
+		fprintf(out, "%" PRIu64, field_u64(row, field));
+		return;
+	}
+	switch (field->offset) {
+	case FIELD_SET:
+		fprintf(out, "%" PRIu32, row->series.index);
+		break;
+	case FIELD_TIME:
+		fprintf(out, "%.3f", seconds_since(ctl, row->series.monotonic_ns));
+		break;
+	case FIELD_DURATION:
+		fprintf(out, "%.3f", (double)row->series.duration_ns / 1e6);
+		break;
+	case FIELD_LAG_SHARE:
+		share = lag_share(&row->totals);
+		if (share >= 0)
+			fprintf(out, "%.4f", share);
+		else if (ctl->output == OUTPUT_JSON)
+			fputs("null", out);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ CSV */
+
+static void print_sets_csv(const struct timeline_ctl *ctl)
+{
+	for (size_t f = 0; f < FIELD_COUNT; f++)
+		printf("%s%s", f ? "," : "", set_fields[f].key);
+	putchar('\n');
+	for (size_t i = 0; i < ctl->row_count; i++) {
+		for (size_t f = 0; f < FIELD_COUNT; f++) {
+			if (f)
+				putchar(',');
+			print_field(ctl, &ctl->rows[i], &set_fields[f], stdout);
+		}
+		putchar('\n');
+	}
+}
+
+static double share_of(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part / (double)whole : 0;
+}
+
+/* Thresholds worth printing: up to the span of the series (at least one). */
+static int lifetime_bins(const struct timeline_ctl *ctl)
+{
+	int64_t span = ctl->summary->end_ns - ctl->summary->first_ns;
+	int bins = 1;
+
+	while (bins < MP_LIFETIME_BINS && (1000000000ll << bins) < span)
+		bins++;
+	return bins;
+}
+
+static void print_lifetimes_csv(const struct timeline_ctl *ctl)
+{
+	const struct mp_lifetimes *kinds[2] = { &ctl->summary->content, &ctl->summary->merge };
+	static const char *const names[2] = { "content", "merge" };
+
+	puts("lifetime,longer_than_s,runs,runs_share,pages,pages_share,censored_runs,"
+	     "censored_pages");
+	for (int k = 0; k < 2; k++) {
+		const struct mp_lifetimes *l = kinds[k];
+
+		printf("%s,0,%" PRIu64 ",1,%" PRIu64 ",1,%" PRIu64 ",%" PRIu64 "\n", names[k],
+		       l->runs, l->pages, l->censored_runs, l->censored_pages);
+		for (int i = 0; i < lifetime_bins(ctl); i++)
+			printf("%s,%lld,%" PRIu64 ",%.4f,%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64 "\n",
+			       names[k], 1ll << (i + 1), l->longer_runs[i],
+			       share_of(l->longer_runs[i], l->runs), l->longer_pages[i],
+			       share_of(l->longer_pages[i], l->pages), l->censored_longer_runs[i],
+			       l->censored_longer_pages[i]);
+	}
+}
+
+static void print_churn_csv(const struct timeline_ctl *ctl)
+{
+	puts("set,time,common_mappings,churn,churn_share,new_mappings,gone_mappings,"
+	     "stable_mappings");
+	for (size_t i = 0; i < ctl->row_count; i++) {
+		const struct mp_timeline_set *s = &ctl->rows[i].series;
+
+		printf("%u,%.3f,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+		       s->index, seconds_since(ctl, s->monotonic_ns), s->common_mappings, s->churn,
+		       share_of(s->churn, s->common_mappings), s->new_mappings, s->gone_mappings,
+		       s->stable_mappings);
+	}
+	putchar('\n');
+	puts("pid,comm,first_set,last_set,common_mappings,churn,churn_share,max_churn");
+	for (size_t i = 0; i < ctl->summary->task_count; i++) {
+		const struct mp_timeline_task *t = &ctl->summary->tasks[i];
+
+		printf("%d,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 "\n", t->pid, t->comm,
+		       t->first_set, t->last_set, t->common_mappings, t->churn,
+		       share_of(t->churn, t->common_mappings), t->max_churn);
+	}
+}
+
+static void print_ksm_csv(const struct timeline_ctl *ctl)
+{
+	puts("set,time,ksm_potential,ksm_saved,ksm_remaining,ksm_lag_share,ksm_pages_sharing,"
+	     "ksm_pages_shared,ksm_full_scans,ksm_merging_pages");
+	for (size_t i = 0; i < ctl->row_count; i++) {
+		const struct set_row *row = &ctl->rows[i];
+		double share = lag_share(&row->totals);
+
+		printf("%u,%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", row->series.index,
+		       seconds_since(ctl, row->series.monotonic_ns), row->totals.ksm_potential,
+		       row->totals.ksm_saved, row->totals.ksm_remaining);
+		if (share >= 0)
+			printf("%.4f", share);
+		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
+		       row->series.ksm.pages_sharing, row->series.ksm.pages_shared,
+		       row->series.ksm.full_scans, row->series.ksm_merging_pages);
+	}
+}
+
+static void print_csv(const struct timeline_ctl *ctl)
+{
+	bool first = true;
+
+	if (!ctl->sections) {
+		print_sets_csv(ctl);
+		return;
+	}
+	if (ctl->sections & SECTION_LIFETIMES) {
+		print_lifetimes_csv(ctl);
+		first = false;
+	}
+	if (ctl->sections & SECTION_CHURN) {
+		if (!first)
+			putchar('\n');
+		print_churn_csv(ctl);
+		first = false;
+	}
+	if (ctl->sections & SECTION_KSM) {
+		if (!first)
+			putchar('\n');
+		print_ksm_csv(ctl);
+	}
+}
+
+/* ------------------------------------------------------------ KSM lag */
+
+struct ksm_lag {
+	double mean_share;		/* over the sets with a KSM potential; -1 if none */
+	uint64_t max_remaining;
+	long converged_set;		/* first set from which KSM remaining stays 0; -1 if never */
+	double last_share;		/* -1 without potential in the last set */
+};
+
+static struct ksm_lag compute_ksm_lag(const struct timeline_ctl *ctl)
+{
+	struct ksm_lag lag = { -1, 0, -1, -1 };
+	double sum = 0;
+	size_t with_potential = 0;
+
+	for (size_t i = 0; i < ctl->row_count; i++) {
+		const struct mp_totals *t = &ctl->rows[i].totals;
+
+		if (t->ksm_remaining > lag.max_remaining)
+			lag.max_remaining = t->ksm_remaining;
+		if (t->ksm_remaining && lag.converged_set >= 0)
+			lag.converged_set = -1;
+		else if (!t->ksm_remaining && lag.converged_set < 0 && t->ksm_potential)
+			lag.converged_set = (long)i;
+		if (t->ksm_potential) {
+			sum += lag_share(t);
+			with_potential++;
+		}
+	}
+	if (with_potential)
+		lag.mean_share = sum / (double)with_potential;
+	if (ctl->row_count)
+		lag.last_share = lag_share(&ctl->rows[ctl->row_count - 1].totals);
+	return lag;
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static void print_json_share(const char *key, double share, bool comma)
+{
+	if (share >= 0)
+		printf("\"%s\":%.4f%s", key, share, comma ? "," : "");
+	else
+		printf("\"%s\":null%s", key, comma ? "," : "");
+}
+
+/* A string as JSON: comm may hold any byte but NUL. */
+static void print_json_string(const char *text)
+{
+	putchar('"');
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			printf("\\%c", *c);
+		else if (*c < 0x20 || *c >= 0x7f)
+			printf("\\u%04x", *c);
+		else
+			putchar(*c);
+	}
+	putchar('"');
+}
+
+static void print_json_set(const struct timeline_ctl *ctl, const struct set_row *row)
+{
+	const struct mp_opportunities *o = &row->totals.opportunities;
+
+	putchar('{');
+	for (size_t f = 0; f < FIELD_COUNT; f++) {
+		if (set_fields[f].csv_only)
+			continue;
+		printf("%s\"%s\":", f ? "," : "", set_fields[f].key);
+		print_field(ctl, row, &set_fields[f], stdout);
+	}
+	printf(",\"opportunities\":{\"anonymous\":%" PRIu64 ",\"named\":%" PRIu64 ",\"mixed\":%"
+	       PRIu64 ",\"internal\":%" PRIu64 ",\"external\":%" PRIu64 "}}",
+	       o->anonymous, o->named, o->mixed, o->internal, o->external);
+}
+
+static void print_json_histogram(const char *key, const uint64_t *counts, uint32_t sets)
+{
+	printf("\"%s\":[", key);
+	for (uint32_t k = 0; k <= sets; k++)
+		printf("%s%" PRIu64, k ? "," : "", counts ? counts[k] : 0);
+	putchar(']');
+}
+
+static void print_json_lifetimes(const struct timeline_ctl *ctl, const char *key,
+				 const struct mp_lifetimes *l)
+{
+	printf("\"%s\":{\"runs\":%" PRIu64 ",\"pages\":%" PRIu64 ",\"censored_runs\":%" PRIu64
+	       ",\"censored_pages\":%" PRIu64 ",\"longer_than\":[", key, l->runs, l->pages,
+	       l->censored_runs, l->censored_pages);
+	for (int i = 0; i < lifetime_bins(ctl); i++) {
+		printf("%s{\"seconds\":%lld,\"runs\":%" PRIu64 ",\"runs_share\":%.4f,\"pages\":%"
+		       PRIu64 ",\"pages_share\":%.4f,\"censored_runs\":%" PRIu64
+		       ",\"censored_pages\":%" PRIu64 "}", i ? "," : "", 1ll << (i + 1),
+		       l->longer_runs[i], share_of(l->longer_runs[i], l->runs), l->longer_pages[i],
+		       share_of(l->longer_pages[i], l->pages), l->censored_longer_runs[i],
+		       l->censored_longer_pages[i]);
+	}
+	printf("],");
+	print_json_histogram("runs_by_sets", l->runs_by_sets, ctl->summary->set_count);
+	putchar(',');
+	print_json_histogram("censored_runs_by_sets", l->censored_runs_by_sets,
+			     ctl->summary->set_count);
+	putchar('}');
+}
+
+static void print_json_churn(const struct timeline_ctl *ctl)
+{
+	const struct mp_timeline_summary *s = ctl->summary;
+
+	printf("\"churn\":{\"common_mappings\":%" PRIu64 ",\"churn\":%" PRIu64
+	       ",\"churn_share\":%.4f,\"stable_sets\":%u,\"tasks\":[", s->common_mappings,
+	       s->churn, share_of(s->churn, s->common_mappings), ctl->stable_sets);
+	for (size_t i = 0; i < s->task_count; i++) {
+		const struct mp_timeline_task *t = &s->tasks[i];
+
+		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", t->pid);
+		print_json_string(t->comm);
+		printf(",\"first_set\":%u,\"last_set\":%u,\"common_mappings\":%" PRIu64
+		       ",\"churn\":%" PRIu64 ",\"churn_share\":%.4f,\"max_churn\":%" PRIu64 "}",
+		       t->first_set, t->last_set, t->common_mappings, t->churn,
+		       share_of(t->churn, t->common_mappings), t->max_churn);
+	}
+	printf("]}");
+}
+
+static void print_json(const struct timeline_ctl *ctl)
+{
+	struct ksm_lag lag = compute_ksm_lag(ctl);
+
+	fputs("{\"file\":", stdout);
+	print_json_string(ctl->path);
+	printf(",\"set_count\":%u,\"sets\":[", ctl->summary->set_count);
+	for (size_t i = 0; i < ctl->row_count; i++) {
+		if (i)
+			putchar(',');
+		print_json_set(ctl, &ctl->rows[i]);
+	}
+	printf("],\"lifetimes\":{");
+	print_json_lifetimes(ctl, "content", &ctl->summary->content);
+	putchar(',');
+	print_json_lifetimes(ctl, "merge", &ctl->summary->merge);
+	printf("},");
+	print_json_churn(ctl);
+	printf(",\"ksm\":{");
+	print_json_share("mean_lag_share", lag.mean_share, true);
+	print_json_share("last_lag_share", lag.last_share, true);
+	printf("\"max_remaining\":%" PRIu64 ",\"converged_set\":", lag.max_remaining);
+	if (lag.converged_set >= 0)
+		printf("%ld}}\n", lag.converged_set);
+	else
+		printf("null}}\n");
+}
+
+/* ------------------------------------------------------------ tables */
+
+/* Pages as a size: "1.5G" as util-linux prints it, or bytes with --bytes. */
+static void format_size(const struct timeline_ctl *ctl, uint64_t pages, char *buffer,
+			size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double value = (double)pages * 4;	/* KiB */
+	int unit = 0;
+
+	if (ctl->bytes || !pages) {
+		snprintf(buffer, size, "%" PRIu64, pages * MP_PAGE_SIZE);
+		return;
+	}
+	while (value >= 1024 && unit < 5) {
+		value /= 1024;
+		unit++;
+	}
+	if (value == (double)(uint64_t)value)
+		snprintf(buffer, size, "%.0f%c", value, units[unit]);
+	else
+		snprintf(buffer, size, "%.1f%c", value, units[unit]);
+}
+
+static struct libscols_table *new_table(const char *const *columns, size_t count)
+{
+	struct libscols_table *table = scols_new_table();
+
+	if (!table)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		/* A name starting with '<' is a left-aligned text column; numbers go right. */
+		int flags = columns[i][0] == '<' ? 0 : SCOLS_FL_RIGHT;
+
+		if (!scols_table_new_column(table, columns[i] + (columns[i][0] == '<'), 0, flags)) {
+			scols_unref_table(table);
+			return NULL;
+		}
+	}
+	return table;
+}
+
+/* Add a line with one string per column. */
+static int add_line(struct libscols_table *table, const char *const *cells, size_t count)
+{
+	struct libscols_line *line = scols_table_new_line(table, NULL);
+
+	if (!line)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		if (scols_line_set_data(line, i, cells[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int print_table(struct libscols_table *table)
+{
+	int rc;
+
+	if (!table)
+		return -ENOMEM;
+	rc = scols_print_table(table);
+	scols_unref_table(table);
+	return rc;
+}
+
+#define CELL 32
+
+static void format_share(double share, char *buffer)
+{
+	if (share < 0)
+		snprintf(buffer, CELL, "-");
+	else
+		snprintf(buffer, CELL, "%.1f%%", share * 100);
+}
+
+static int print_sets_table(const struct timeline_ctl *ctl)
+{
+	static const char *const columns[] = {
+		"SET", "TIME", "FRAMES", "SHARED", "DUPLICATE", "NONZERO", "SAVABLE", "CHURN",
+		"STABLE", "KSM-SAVED", "KSM-LAG",
+	};
+	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	struct libscols_table *table = new_table(columns, n);
+	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
+	const char *pointers[sizeof(columns) / sizeof(columns[0])];
+
+	for (size_t i = 0; i < n; i++)
+		pointers[i] = cells[i];
+	for (size_t i = 0; table && i < ctl->row_count; i++) {
+		const struct set_row *row = &ctl->rows[i];
+		const struct mp_totals *t = &row->totals;
+
+		snprintf(cells[0], CELL, "%u", row->series.index);
+		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, row->series.monotonic_ns));
+		format_size(ctl, t->frames, cells[2], CELL);
+		format_size(ctl, t->shared_frames, cells[3], CELL);
+		format_size(ctl, t->duplicate_frames, cells[4], CELL);
+		format_size(ctl, t->duplicate_frames_nonzero, cells[5], CELL);
+		format_share(t->frames ? share_of(t->duplicate_frames, t->frames) : -1, cells[6]);
+		format_size(ctl, row->series.churn, cells[7], CELL);
+		format_size(ctl, row->series.stable_mappings, cells[8], CELL);
+		format_size(ctl, t->ksm_saved, cells[9], CELL);
+		format_share(lag_share(t), cells[10]);
+		if (add_line(table, pointers, n) < 0)
+			break;
+	}
+	return print_table(table);
+}
+
+static int print_lifetimes_table(const struct timeline_ctl *ctl, const char *title,
+				 const struct mp_lifetimes *l)
+{
+	static const char *const columns[] = {
+		"LONGER-THAN", "RUNS", "RUNS%", "PAGES%", "CENSORED-RUNS", "CENSORED-PAGES",
+	};
+	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	struct libscols_table *table = new_table(columns, n);
+	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
+	const char *pointers[sizeof(columns) / sizeof(columns[0])];
+	char pages[CELL], censored_pages[CELL];
+
+	format_size(ctl, l->pages, pages, CELL);
+	format_size(ctl, l->censored_pages, censored_pages, CELL);
+	printf("%s: %" PRIu64 " complete runs (%s savable, summed over their sets), "
+	       "%" PRIu64 " censored (%s)\n", title, l->runs, pages, l->censored_runs,
+	       censored_pages);
+
+	for (size_t i = 0; i < n; i++)
+		pointers[i] = cells[i];
+	for (int i = 0; table && i < lifetime_bins(ctl); i++) {
+		snprintf(cells[0], CELL, "%llds", 1ll << (i + 1));
+		snprintf(cells[1], CELL, "%" PRIu64, l->longer_runs[i]);
+		format_share(l->runs ? share_of(l->longer_runs[i], l->runs) : -1, cells[2]);
+		format_share(l->pages ? share_of(l->longer_pages[i], l->pages) : -1, cells[3]);
+		snprintf(cells[4], CELL, "%" PRIu64, l->censored_longer_runs[i]);
+		format_size(ctl, l->censored_longer_pages[i], cells[5], CELL);
+		if (add_line(table, pointers, n) < 0)
+			break;
+	}
+	return print_table(table);
+}
+
+static int print_lifetimes(const struct timeline_ctl *ctl)
+{
+	int rc;
+
+	rc = print_lifetimes_table(ctl, "Content lifetime (a digest stays an opportunity)",
+				   &ctl->summary->content);
+	putchar('\n');
+	if (rc == 0)
+		rc = print_lifetimes_table(ctl, "Merge lifetime (a page keeps a content that "
+					   "stays an opportunity)", &ctl->summary->merge);
+	printf("Censored runs include the first or last set; their lifetimes are lower "
+	       "bounds.\n");
+	return rc;
+}
+
+static int print_churn_intervals(const struct timeline_ctl *ctl)
+{
+	static const char *const columns[] = {
+		"SET", "TIME", "COMMON", "CHURN", "CHURN%", "NEW", "GONE", "STABLE",
+	};
+	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	struct libscols_table *table = new_table(columns, n);
+	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
+	const char *pointers[sizeof(columns) / sizeof(columns[0])];
+
+	for (size_t i = 0; i < n; i++)
+		pointers[i] = cells[i];
+	for (size_t i = 0; table && i < ctl->row_count; i++) {
+		const struct mp_timeline_set *s = &ctl->rows[i].series;
+
+		snprintf(cells[0], CELL, "%u", s->index);
+		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, s->monotonic_ns));
+		format_size(ctl, s->common_mappings, cells[2], CELL);
+		format_size(ctl, s->churn, cells[3], CELL);
+		format_share(s->common_mappings ? share_of(s->churn, s->common_mappings) : -1,
+			     cells[4]);
+		format_size(ctl, s->new_mappings, cells[5], CELL);
+		format_size(ctl, s->gone_mappings, cells[6], CELL);
+		format_size(ctl, s->stable_mappings, cells[7], CELL);
+		if (add_line(table, pointers, n) < 0)
+			break;
+	}
+	return print_table(table);
+}
+
+static int print_churn_tasks(const struct timeline_ctl *ctl)
+{
+	static const char *const columns[] = {
+		"PID", "<COMM", "SETS", "COMMON", "CHURN", "CHURN%", "MAX-CHURN",
+	};
+	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	struct libscols_table *table = new_table(columns, n);
+	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
+	const char *pointers[sizeof(columns) / sizeof(columns[0])];
+
+	for (size_t i = 0; i < n; i++)
+		pointers[i] = cells[i];
+	for (size_t i = 0; table && i < ctl->summary->task_count; i++) {
+		const struct mp_timeline_task *t = &ctl->summary->tasks[i];
+
+		snprintf(cells[0], CELL, "%d", t->pid);
+		snprintf(cells[1], CELL, "%s", t->comm);
+		snprintf(cells[2], CELL, "%u-%u", t->first_set, t->last_set);
+		format_size(ctl, t->common_mappings, cells[3], CELL);
+		format_size(ctl, t->churn, cells[4], CELL);
+		format_share(t->common_mappings ? share_of(t->churn, t->common_mappings) : -1,
+			     cells[5]);
+		format_size(ctl, t->max_churn, cells[6], CELL);
+		if (add_line(table, pointers, n) < 0)
+			break;
+	}
+	return print_table(table);
+}
+
+static int print_churn(const struct timeline_ctl *ctl)
+{
+	const struct mp_timeline_summary *s = ctl->summary;
+	int rc;
+
+	printf("Churn: mappings present in two consecutive sets whose content changed; "
+	       "stable: unchanged for %u sets\n", ctl->stable_sets);
+	rc = print_churn_intervals(ctl);
+	putchar('\n');
+	if (rc == 0)
+		rc = print_churn_tasks(ctl);
+	printf("Total: %" PRIu64 " of %" PRIu64 " compared mappings changed (%.1f%%)\n",
+	       s->churn, s->common_mappings, share_of(s->churn, s->common_mappings) * 100);
+	return rc;
+}
+
+static int print_ksm(const struct timeline_ctl *ctl)
+{
+	static const char *const columns[] = {
+		"SET", "TIME", "POTENTIAL", "SAVED", "REMAINING", "LAG%", "PAGES-SHARING",
+		"FULL-SCANS",
+	};
+	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	struct libscols_table *table = new_table(columns, n);
+	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
+	const char *pointers[sizeof(columns) / sizeof(columns[0])];
+	struct ksm_lag lag = compute_ksm_lag(ctl);
+	char remaining[CELL], mean[CELL];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		pointers[i] = cells[i];
+	for (size_t i = 0; table && i < ctl->row_count; i++) {
+		const struct set_row *row = &ctl->rows[i];
+
+		snprintf(cells[0], CELL, "%u", row->series.index);
+		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, row->series.monotonic_ns));
+		format_size(ctl, row->totals.ksm_potential, cells[2], CELL);
+		format_size(ctl, row->totals.ksm_saved, cells[3], CELL);
+		format_size(ctl, row->totals.ksm_remaining, cells[4], CELL);
+		format_share(lag_share(&row->totals), cells[5]);
+		format_size(ctl, row->series.ksm.pages_sharing, cells[6], CELL);
+		snprintf(cells[7], CELL, "%" PRIu64, row->series.ksm.full_scans);
+		if (add_line(table, pointers, n) < 0)
+			break;
+	}
+	rc = print_table(table);
+
+	if (lag.mean_share < 0) {
+		printf("KSM lag: no set has a KSM potential (no mergeable memory)\n");
+		return rc;
+	}
+	format_size(ctl, lag.max_remaining, remaining, CELL);
+	format_share(lag.mean_share, mean);
+	printf("KSM lag: mean %s of KSM potential, at most %s remaining; ", mean, remaining);
+	if (lag.converged_set >= 0)
+		printf("converged (nothing remaining) from set %ld on\n", lag.converged_set);
+	else
+		printf("not converged by the last set\n");
+	return rc;
+}
+
+static int print_human(const struct timeline_ctl *ctl)
+{
+	int rc = 0;
+	bool first = true;
+
+	if (!ctl->sections)
+		return print_sets_table(ctl);
+	if (ctl->sections & SECTION_LIFETIMES) {
+		rc = print_lifetimes(ctl);
+		first = false;
+	}
+	if (rc == 0 && (ctl->sections & SECTION_CHURN)) {
+		if (!first)
+			putchar('\n');
+		rc = print_churn(ctl);
+		first = false;
+	}
+	if (rc == 0 && (ctl->sections & SECTION_KSM)) {
+		if (!first)
+			putchar('\n');
+		rc = print_ksm(ctl);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void free_ctl(struct timeline_ctl *ctl)
+{
+	mp_timeline_summary_free(ctl->summary);
+	mp_timeline_close(ctl->timeline);
+	mp_analysis_close(ctl->analysis);
+	free(ctl->rows);
+}
+
+int cmd_timeline(int argc, char **argv)
+{
+	struct timeline_ctl ctl = { .stable_sets = 4 };
+	int rc;
+
+	rc = parse_args(&ctl, argc, argv);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+
+	rc = read_series(&ctl);
+	if (rc == 0 && ctl.row_count == 0) {
+		cli_warn("%s: no complete snapshot set", ctl.path);
+		rc = EXIT_RUNTIME;
+	}
+	if (rc == 0) {
+		if (ctl.output == OUTPUT_JSON)
+			print_json(&ctl);
+		else if (ctl.output == OUTPUT_CSV)
+			print_csv(&ctl);
+		else if (print_human(&ctl) < 0)
+			rc = EXIT_RUNTIME;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_warn("write error on standard output");
+		rc = EXIT_RUNTIME;
+	}
+	free_ctl(&ctl);
+	return rc;
+}
