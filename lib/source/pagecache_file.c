@@ -216,6 +216,27 @@ static int add_kpage(struct mp_pc_scan *scan, struct mp_page *records, size_t co
 	return 0;
 }
 
+/*
+ * Read the pagemap entries of the window.  Without a pagemap (a process that
+ * is not dumpable cannot open its own), every page counts as mapped.
+ */
+static int read_pagemap(struct mp_pc_scan *scan, struct pc_window *window, uint64_t *entries)
+{
+	ssize_t n;
+
+	if (scan->pagemap_fd < 0) {
+		for (size_t i = 0; i < window->pages; i++)
+			entries[i] = MP_PM_PRESENT;
+		return 0;
+	}
+	n = mp_pagemap_read(scan->pagemap_fd, (uint64_t)(uintptr_t)window->map, entries,
+			    window->pages);
+	if (n < 0)
+		return (int)n;
+	memset(entries + n, 0, (window->pages - (size_t)n) * sizeof(*entries));
+	return 0;
+}
+
 /* Find, read and hash the resident pages of the window; fills scan->records. */
 static ssize_t read_window(struct mp_pc_scan *scan, struct pc_window *window,
 			   struct mp_pc_file *file)
@@ -242,17 +263,14 @@ static ssize_t read_window(struct mp_pc_scan *scan, struct pc_window *window,
 		file->changed = true;	/* truncated: the rest is past the end now */
 		rc = 0;
 	}
-	if (rc == 0) {
-		rc = (int)mp_pagemap_read(scan->pagemap_fd, (uint64_t)(uintptr_t)window->map,
-					  scan->pm_before, window->pages);
-	}
+	if (rc == 0)
+		rc = read_pagemap(scan, window, scan->pm_before);
 	if (rc >= 0) {
 		collect_resident(scan, window);
 		for (size_t i = 0; i < window->resident; i++)
 			fill_record(scan, window, i, &scan->records[i]);
 		made = (ssize_t)hash_window(scan, window, file);
-		rc = (int)mp_pagemap_read(scan->pagemap_fd, (uint64_t)(uintptr_t)window->map,
-					  scan->pm_after, window->pages);
+		rc = read_pagemap(scan, window, scan->pm_after);
 	}
 	munmap(window->map, length);
 	if (rc < 0)
@@ -310,6 +328,7 @@ static int scan_window(struct mp_pc_scan *scan, struct mp_pc_file *file, uint64_
 int mp_pc_scan_file(struct mp_pc_scan *scan, struct mp_pc_file *file)
 {
 	uint64_t pages = ((uint64_t)file->st.st_size + MP_PAGE_SIZE - 1) / MP_PAGE_SIZE;
+	struct stat now;
 	int rc;
 
 	if (scan->has_cachestat && cached_pages(file->fd, 0, 0) == 0)
@@ -323,5 +342,9 @@ int mp_pc_scan_file(struct mp_pc_scan *scan, struct mp_pc_file *file)
 		if (rc < 0)
 			return rc;
 	}
+
+	/* A file cut short after a window was read leaves no error behind: compare sizes. */
+	if (fstat(file->fd, &now) == 0 && now.st_size < file->st.st_size)
+		file->changed = true;
 	return 0;
 }

@@ -201,7 +201,8 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 	int why, rc = 0;
 
 	scan->stats->files++;
-	if (entry->fts_statp->st_size == 0)
+	/* A path given may be on proc, whose files all read as empty: check it first. */
+	if (entry->fts_statp->st_size == 0 && entry->fts_level > 0)
 		return 0;
 	if (seen_find(scan, entry->fts_statp->st_dev, entry->fts_statp->st_ino))
 		return 0;
@@ -209,6 +210,7 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 	file.fd = open_regular(entry, mounts, &why);
 	if (file.fd < 0) {
 		if (why == EXDEV) {
+			scan->stats->files--;
 			scan->stats->skipped_other_fs++;
 		} else if (why) {
 			scan->stats->files_unreadable++;
@@ -218,7 +220,7 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 		}
 		return 0;
 	}
-	if (fstat(file.fd, &file.st) < 0) {
+	if (fstat(file.fd, &file.st) < 0 || file.st.st_size == 0) {
 		close(file.fd);
 		return 0;
 	}
@@ -413,13 +415,13 @@ static int scan_init(struct mp_pc_scan *scan, const struct mp_scan_options *opti
 		return rc;
 	scan->digest_size = mp_hash_digest_size(id);
 
+	/* Without our own pagemap the scan goes on, without PFNs. */
 	scan->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (scan->pagemap_fd < 0)
-		return mp_fail_errno(scan->error, -errno, "cannot open /proc/self/pagemap");
 	rc = mp_kpage_open(&scan->kpage, NULL);
 	if (rc < 0)
 		return mp_fail_errno(scan->error, rc, "cannot set up kpageflags reads");
-	scan->pfn_valid = scan->kpage.flags_fd >= 0 && scan->kpage.count_fd >= 0;
+	scan->pfn_valid = scan->pagemap_fd >= 0 && scan->kpage.flags_fd >= 0 &&
+			  scan->kpage.count_fd >= 0;
 
 	/* cachestat(2) with a bad fd fails with EBADF where it exists, ENOSYS before 6.5. */
 	scan->has_cachestat = syscall(__NR_cachestat, -1, NULL, NULL, 0) < 0 && errno != ENOSYS;
