@@ -161,7 +161,8 @@ static int on_pages(void *ctx, const struct mp_page *pages, size_t count)
 		const struct mp_page *page = &pages[i];
 		struct mp_pc_entry e = { 0 };
 
-		if (page->flags & MP_PAGE_NO_DIGEST)
+		/* A page that moved while it was read cannot be paired with its frame. */
+		if (page->flags & (MP_PAGE_NO_DIGEST | MP_PAGE_MOVED))
 			continue;
 		if (page->task != MP_NONE) {
 			if (a->task_base + page->task >= a->task_count || !task_entry(a, page, &e))
