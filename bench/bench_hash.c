@@ -182,21 +182,33 @@ static void xxh128_plain(struct bench *bench, struct mp_hash *hash)
 		bench->sink += XXH3_128bits(bench->buffer + i * MP_PAGE_SIZE, MP_PAGE_SIZE).low64;
 }
 
-static double best_seconds(struct bench *bench, bench_fn *fn, struct mp_hash *hash)
+static double run_seconds(struct bench *bench, bench_fn *fn, struct mp_hash *hash)
 {
-	double best = 0;
+	double start = now_seconds();
 
+	for (unsigned pass = 0; pass < bench->passes; pass++)
+		fn(bench, hash);
+	return now_seconds() - start;
+}
+
+/*
+ * Time fn and, if other is not NULL, other in alternation, so that drift in
+ * the machine's load hits both alike.  Run 0 warms up caches, page tables
+ * and the libraries' dispatch; the best of the next --repeat runs counts.
+ */
+static void best_seconds(struct bench *bench, bench_fn *fn, bench_fn *other,
+			 struct mp_hash *hash, double *best, double *other_best)
+{
 	for (unsigned run = 0; run <= bench->repeat; run++) {
-		double start = now_seconds(), seconds;
+		double seconds = run_seconds(bench, fn, hash), other_seconds = 0;
 
-		for (unsigned pass = 0; pass < bench->passes; pass++)
-			fn(bench, hash);
-		seconds = now_seconds() - start;
-		/* Run 0 warms up caches, page tables and the libraries' dispatch. */
-		if (run == 1 || (run > 1 && seconds < best))
-			best = seconds;
+		if (other)
+			other_seconds = run_seconds(bench, other, hash);
+		if (run == 1 || (run > 1 && seconds < *best))
+			*best = seconds;
+		if (other && (run == 1 || (run > 1 && other_seconds < *other_best)))
+			*other_best = other_seconds;
 	}
-	return best;
 }
 
 /* ------------------------------------------------------------ reporting */
@@ -237,8 +249,7 @@ static int bench_algorithm(struct bench *bench, enum mp_hash_id id)
 		fprintf(stderr, "bench_hash: %s\n", error.message);
 		return rc;
 	}
-	batch = best_seconds(bench, hash_batch, hash);
-	single = best_seconds(bench, hash_single, hash);
+	best_seconds(bench, hash_single, hash_batch, hash, &single, &batch);
 	print_row(bench, mp_hash_name(id), mp_hash_digest_size(id), batch, single);
 	mp_hash_close(hash);
 	return 0;
@@ -246,12 +257,16 @@ static int bench_algorithm(struct bench *bench, enum mp_hash_id id)
 
 static void bench_plain_xxh(struct bench *bench, enum mp_hash_id only)
 {
-	if (only == MP_HASH_NONE || only == MP_HASH_XXH3)
-		print_row(bench, "XXH3_64bits, no dispatch", 8,
-			  best_seconds(bench, xxh3_plain, NULL), 0);
-	if (only == MP_HASH_NONE || only == MP_HASH_XXH128)
-		print_row(bench, "XXH3_128bits, no dispatch", 16,
-			  best_seconds(bench, xxh128_plain, NULL), 0);
+	double seconds;
+
+	if (only == MP_HASH_NONE || only == MP_HASH_XXH3) {
+		best_seconds(bench, xxh3_plain, NULL, NULL, &seconds, NULL);
+		print_row(bench, "XXH3_64bits, no dispatch", 8, seconds, 0);
+	}
+	if (only == MP_HASH_NONE || only == MP_HASH_XXH128) {
+		best_seconds(bench, xxh128_plain, NULL, NULL, &seconds, NULL);
+		print_row(bench, "XXH3_128bits, no dispatch", 16, seconds, 0);
+	}
 }
 
 /* ----------------------------------------------------------------- main */
@@ -340,6 +355,7 @@ int main(int argc, char **argv)
 	struct bench bench = { .repeat = 5, .passes = 1 };
 	enum mp_hash_id only = MP_HASH_NONE;
 	unsigned long size_mib = 1024;
+	double seconds;
 	size_t size;
 
 	if (parse_options(argc, argv, &size_mib, &bench, &only) < 0)
@@ -361,10 +377,9 @@ int main(int argc, char **argv)
 	       "%u pass(es), best of %u after a warm-up, one thread\n",
 	       size_mib, bench.pages, bench.passes, bench.repeat);
 	print_header();
-	baseline_gbps = 1;
-	baseline_gbps = (double)size * bench.passes / best_seconds(&bench, read_memory, NULL) / 1e9;
-	print_row(&bench, "read (sum of 64-bit words)", 0,
-		  (double)size * bench.passes / (baseline_gbps * 1e9), 0);
+	best_seconds(&bench, read_memory, NULL, NULL, &seconds, NULL);
+	baseline_gbps = (double)size * bench.passes / seconds / 1e9;
+	print_row(&bench, "read (sum of 64-bit words)", 0, seconds, 0);
 
 	for (enum mp_hash_id id = MP_HASH_NONE + 1; id < MP_HASH_COUNT; id++) {
 		if (only != MP_HASH_NONE && id != only)

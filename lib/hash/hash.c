@@ -167,10 +167,16 @@ void mp_hash_pages(struct mp_hash *hash, const void *pages, size_t count, uint8_
 		return;
 	}
 	for (size_t i = 0; i < count; i++, page += MP_PAGE_SIZE, digests += stride) {
-		zero = mp_hash_page(hash, page, digests);
+		zero = mp_hash_zero_filled(page);
+		if (zero)
+			memcpy(digests, hash->zero_digest, hash->algo->digest_size);
+		else
+			hash->algo->page(hash, page, digests);
 		if (zero_filled)
 			zero_filled[i] = zero;
 	}
+	/* Only scalar code ran between the pages, so one clear is enough. */
+	clear_upper_vectors(hash);
 }
 
 uint64_t mp_digest_key(const uint8_t *digest, size_t size)
