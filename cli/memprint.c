@@ -16,6 +16,9 @@ struct command {
 
 /* Each subcommand adds its line here once it exists. */
 static const struct command commands[] = {
+	{ "scan", cmd_scan, "snapshot targets through /proc and analyse them now" },
+	{ "snapshot", cmd_snapshot, "write a snapshot of targets to a file" },
+	{ "analyze", cmd_analyze, "report on the snapshot sets of files" },
 	{ "hashbench", cmd_hashbench, "measure page hashes: throughput and false positives" },
 	{ "watch", cmd_watch, "snapshot targets at a fixed interval into a series file" },
 	{ "timeline", cmd_timeline, "sharing over time: churn, lifetimes, KSM lag" },

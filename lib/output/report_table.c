@@ -46,10 +46,10 @@ static void print_set_line(const struct table_context *c, const struct mp_report
 		fprintf(c->out, "Set %zu of %zu: ", index + 1, count);
 	else
 		fputs("Set: ", c->out);
-	fprintf(c->out, "%s %s, %s, %s%s%u snapshot set%s, %zu tasks\n",
+	fprintf(c->out, "%s %s, %s, %s%s%u snapshot set%s, %zu task%s\n",
 		r->info.host[0] ? r->info.host : "?", r->info.kernel[0] ? r->info.kernel : "?",
 		mp_hash_name(r->info.hash), when, when[0] ? ", " : "", r->sets,
-		r->sets == 1 ? "" : "s merged", r->task_count);
+		r->sets == 1 ? "" : "s merged", r->task_count, r->task_count == 1 ? "" : "s");
 }
 
 static void print_sharing(const struct table_context *c, const struct mp_report *r)
@@ -132,7 +132,7 @@ static void print_warnings(const struct table_context *c, const struct mp_report
 		fprintf(c->out, "Left out:        %llu pages that moved while they were read\n",
 			(unsigned long long)r->moved_pages);
 	if (r->partial_tasks)
-		fprintf(c->out, "Partial:         %llu tasks exited or failed during the scan\n",
+		fprintf(c->out, "Partial:         %llu task(s) exited or failed during the scan\n",
 			(unsigned long long)r->partial_tasks);
 }
 
