@@ -106,6 +106,7 @@ struct mp_pc_file {
 	struct stat st;
 	bool emitted;			/* file record handed to the sink */
 	bool changed;			/* truncated or replaced during the scan */
+	int64_t cached;			/* pages cachestat(2) counted, -1 when not known */
 	uint32_t index;
 };
 
@@ -119,9 +120,9 @@ int mp_pc_emit_file(struct mp_pc_scan *scan, struct mp_pc_file *file, uint32_t f
  * Whether the kernel reports this file's residency truthfully to us: since
  * Linux 5.2, mincore(2) tells the truth about a file page only to a caller
  * that owns the file or may write it (or has CAP_FOWNER), and cachestat(2)
- * rejects the others with EPERM.
+ * rejects the others with EPERM.  Sets file->cached.
  */
-bool mp_pc_residency_known(const struct mp_pc_scan *scan, const struct stat *st, int fd);
+bool mp_pc_residency_known(struct mp_pc_scan *scan, struct mp_pc_file *file);
 
 /*
  * Record every resident page of an open regular file.  Returns 0 (also for

@@ -57,19 +57,21 @@ static int64_t cached_pages(int fd, uint64_t offset, uint64_t length)
 	return (int64_t)stat.nr_cache;
 }
 
-bool mp_pc_residency_known(const struct mp_pc_scan *scan, const struct stat *st, int fd)
+bool mp_pc_residency_known(struct mp_pc_scan *scan, struct mp_pc_file *file)
 {
 	char path[64];
-	int64_t cached;
 
+	file->cached = -1;
 	if (scan->has_cachestat) {
-		cached = cached_pages(fd, 0, 0);
-		return cached != -EPERM;
+		file->cached = cached_pages(file->fd, 0, 0);
+		if (file->cached != -EPERM && file->cached < 0)
+			file->cached = -1;	/* another failure: let mincore decide */
+		return file->cached != -EPERM;
 	}
-	if (scan->cap_fowner || st->st_uid == scan->euid)
+	if (scan->cap_fowner || file->st.st_uid == scan->euid)
 		return true;
 	/* The kernel asks for write permission on the inode, not on our open file. */
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", file->fd);
 	return faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0;
 }
 
@@ -295,7 +297,9 @@ static int scan_window(struct mp_pc_scan *scan, struct mp_pc_file *file, uint64_
 	ssize_t made;
 	int rc;
 
+	/* The whole-file count already answers for a file of one window. */
 	if (scan->has_cachestat &&
+	    (uint64_t)file->st.st_size > (uint64_t)MP_PC_WINDOW_PAGES * MP_PAGE_SIZE &&
 	    cached_pages(file->fd, first * MP_PAGE_SIZE, pages * MP_PAGE_SIZE) == 0)
 		return 0;
 
@@ -331,7 +335,7 @@ int mp_pc_scan_file(struct mp_pc_scan *scan, struct mp_pc_file *file)
 	struct stat now;
 	int rc;
 
-	if (scan->has_cachestat && cached_pages(file->fd, 0, 0) == 0)
+	if (file->cached == 0)
 		return 0;
 
 	for (uint64_t first = 0; first < pages && !file->changed; first += MP_PC_WINDOW_PAGES) {

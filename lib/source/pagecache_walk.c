@@ -226,7 +226,7 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 	}
 	file.path = record_path(entry, link, sizeof(link));
 
-	unknown = !mp_pc_residency_known(scan, &file.st, file.fd);
+	unknown = !mp_pc_residency_known(scan, &file);
 	if (unknown) {
 		scan->stats->files_unknown++;
 		scan->stats->pages_unknown += ((uint64_t)file.st.st_size + MP_PAGE_SIZE - 1) /
