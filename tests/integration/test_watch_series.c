@@ -5,194 +5,18 @@
  *
  * Two mp-workload processes of 16 pages each change their pages on a known
  * schedule.  The test sends each step through a pipe and waits for the
- * reply before it takes the set, so each set sees exactly that step: no
- * timing slack is needed.  Only the workloads' arenas are kept (a filter
- * sink drops their stacks, libraries and heaps, which change as they run).
+ * reply before it takes the set, so each set shows exactly that step: no
+ * timing slack is needed.  Only the workloads' arenas are kept.
  * The sets go through the snapshot writer into one file, which is then read
  * back through the per-set analysis and the timeline engine.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-
-#include "testlib.h"
+#include "test_watch.h"
 
 #define WORKLOADS 2
 #define ARENA_PAGES 16
 #define SETS 6
 
-struct workload {
-	pid_t pid;
-	FILE *in, *out;
-	uint64_t first_vpn;		/* the arena's first virtual page */
-};
-
 static struct workload workloads[WORKLOADS];
-
-/* The helper sits in BUILD/tests/helpers, beside this test's BUILD/tests/integration. */
-static void helper_path(char *path, size_t size)
-{
-	char exe[4096];
-	ssize_t length = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	assert_true(length > 0);
-	exe[length] = '\0';
-	snprintf(path, size, "%s/../helpers/mp-workload", dirname(exe));
-}
-
-static void start_workload(struct workload *w)
-{
-	int to_child[2], from_child[2];
-	char path[4200], line[128];
-	unsigned long address, pages;
-
-	helper_path(path, sizeof(path));
-	assert_int_equal(pipe2(to_child, O_CLOEXEC), 0);
-	assert_int_equal(pipe2(from_child, O_CLOEXEC), 0);
-	w->pid = fork();
-	assert_true(w->pid >= 0);
-	if (w->pid == 0) {
-		dup2(to_child[0], 0);
-		dup2(from_child[1], 1);
-		execl(path, "mp-workload", "16", (char *)NULL);
-		_exit(127);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	w->in = fdopen(to_child[1], "w");
-	w->out = fdopen(from_child[0], "r");
-	assert_non_null(w->in);
-	assert_non_null(w->out);
-
-	assert_non_null(fgets(line, sizeof(line), w->out));
-	assert_int_equal(sscanf(line, "ready %lx %lu", &address, &pages), 2);
-	assert_int_equal(pages, ARENA_PAGES);
-	w->first_vpn = address / MP_PAGE_SIZE;
-}
-
-/* Send one command and wait until the workload has carried it out. */
-static void command(struct workload *w, const char *text)
-{
-	char line[256];
-
-	fprintf(w->in, "%s\n", text);
-	fflush(w->in);
-	assert_non_null(fgets(line, sizeof(line), w->out));
-	if (strcmp(line, "ok\n"))
-		fail_msg("workload %d: %s: %s", (int)w->pid, text, line);
-}
-
-static void stop_workload(struct workload *w)
-{
-	int status;
-
-	if (w->pid <= 0)
-		return;
-	fprintf(w->in, "exit\n");
-	fclose(w->in);
-	fclose(w->out);
-	waitpid(w->pid, &status, 0);
-	w->pid = 0;
-}
-
-/* ------------------------------------------------------------ the filter */
-
-/* A sink that passes everything on but pages outside the workloads' arenas. */
-struct arena_filter {
-	struct mp_sink next;
-	const struct workload *arena_of_task[WORKLOADS];
-	uint32_t tasks;
-	uint64_t kept[WORKLOADS];
-	struct mp_page kept_pages[256];
-};
-
-static int filter_begin_set(void *ctx, const struct mp_set_info *info)
-{
-	struct arena_filter *f = ctx;
-
-	f->tasks = 0;
-	memset(f->kept, 0, sizeof(f->kept));
-	return f->next.ops->begin_set(f->next.ctx, info);
-}
-
-static int filter_task(void *ctx, const struct mp_task *task)
-{
-	struct arena_filter *f = ctx;
-
-	f->arena_of_task[f->tasks] = NULL;
-	for (int i = 0; i < WORKLOADS; i++) {
-		if (workloads[i].pid == task->pid)
-			f->arena_of_task[f->tasks] = &workloads[i];
-	}
-	f->tasks++;
-	return f->next.ops->task(f->next.ctx, task);
-}
-
-static int filter_region(void *ctx, const struct mp_region *region)
-{
-	struct arena_filter *f = ctx;
-
-	return f->next.ops->region(f->next.ctx, region);
-}
-
-static bool in_arena(const struct arena_filter *f, const struct mp_page *page)
-{
-	const struct workload *w;
-
-	if (page->task >= f->tasks || !(w = f->arena_of_task[page->task]))
-		return false;
-	return page->index >= w->first_vpn && page->index < w->first_vpn + ARENA_PAGES;
-}
-
-static int filter_pages(void *ctx, const struct mp_page *pages, size_t count)
-{
-	struct arena_filter *f = ctx;
-	size_t kept = 0;
-
-	for (size_t i = 0; i < count; i++) {
-		if (!in_arena(f, &pages[i]))
-			continue;
-		f->kept_pages[kept++] = pages[i];
-		f->kept[pages[i].task]++;
-		if (kept == sizeof(f->kept_pages) / sizeof(f->kept_pages[0])) {
-			int rc = f->next.ops->pages(f->next.ctx, f->kept_pages, kept);
-
-			if (rc < 0)
-				return rc;
-			kept = 0;
-		}
-	}
-	return kept ? f->next.ops->pages(f->next.ctx, f->kept_pages, kept) : 0;
-}
-
-static int filter_task_end(void *ctx, const struct mp_task_end *end)
-{
-	struct arena_filter *f = ctx;
-	struct mp_task_end filtered = *end;
-
-	filtered.pages = end->task < WORKLOADS ? f->kept[end->task] : 0;
-	return f->next.ops->task_end(f->next.ctx, &filtered);
-}
-
-static int filter_end_set(void *ctx, const struct mp_set_end *end)
-{
-	struct arena_filter *f = ctx;
-
-	return f->next.ops->end_set(f->next.ctx, end);
-}
-
-static const struct mp_sink_ops filter_ops = {
-	.begin_set = filter_begin_set,
-	.task = filter_task,
-	.region = filter_region,
-	.pages = filter_pages,
-	.task_end = filter_task_end,
-	.end_set = filter_end_set,
-};
 
 /* ------------------------------------------------------------ the series */
 
@@ -209,17 +33,17 @@ static void run_step(int set)
 {
 	switch (set) {
 	case 1:
-		command(&workloads[0], "fill 0 4 7");
-		command(&workloads[1], "fill 0 4 7");
+		workload_command(&workloads[0], "fill 0 4 7");
+		workload_command(&workloads[1], "fill 0 4 7");
 		break;
 	case 2:
-		command(&workloads[1], "unique 0 2 3000");
+		workload_command(&workloads[1], "unique 0 2 3000");
 		break;
 	case 4:
-		command(&workloads[0], "unique 0 4 4000");
+		workload_command(&workloads[0], "unique 0 4 4000");
 		break;
 	case 5:
-		command(&workloads[1], "unique 2 2 5000");
+		workload_command(&workloads[1], "unique 2 2 5000");
 		break;
 	}
 }
@@ -228,10 +52,10 @@ static void write_series(const char *path)
 {
 	struct mp_writer_options writer_options = { .sync = true };
 	struct mp_scan_options scan_options = { .hash = MP_HASH_XXH3 };
-	struct arena_filter filter = { 0 };
+	struct arena_filter filter = { .workloads = workloads, .workload_count = WORKLOADS };
 	struct mp_error error = { 0 };
 	struct mp_writer *writer;
-	struct mp_sink sink = { &filter_ops, &filter, NULL };
+	struct mp_sink sink = { &arena_filter_ops, &filter, NULL };
 	pid_t pids[WORKLOADS];
 
 	for (int i = 0; i < WORKLOADS; i++)
@@ -313,7 +137,7 @@ static int setup_series(void **state)
 		return -1;
 	close(fd);
 	for (int i = 0; i < WORKLOADS; i++)
-		start_workload(&workloads[i]);
+		start_workload(&workloads[i], ARENA_PAGES);
 	write_series(path);
 	read_series(path, &series);
 	unlink(path);
