@@ -224,3 +224,66 @@ int mp_pagecache_report_write(FILE *out, const struct mp_pagecache_report *repor
 		return -EIO;
 	return 0;
 }
+
+/* Print the JSON of the reports with a "page_cache" member added to its outer object. */
+static int print_json_with_cache(FILE *out, const struct mp_report *const *reports,
+				 const struct mp_pagecache_report *const *caches, size_t count,
+				 const struct mp_output_options *options, struct mp_error *error)
+{
+	char *text = NULL, *end;
+	size_t size = 0;
+	FILE *memory = open_memstream(&text, &size);
+	int rc;
+
+	if (!memory)
+		return mp_fail_errno(error, -errno, "cannot print the report");
+	rc = mp_report_print(memory, reports, count, options, error);
+	fclose(memory);
+	end = text ? strrchr(text, '}') : NULL;
+	if (rc == 0 && !end)
+		rc = mp_fail(error, -EINVAL, "cannot print the report: no JSON object");
+	if (rc < 0) {
+		free(text);
+		return rc;
+	}
+
+	/* One set: "page_cache" is an object; several: an array beside "sets". */
+	fwrite(text, 1, (size_t)(end - text), out);
+	fputs(",\n  \"page_cache\": ", out);
+	if (count != 1)
+		fputc('[', out);
+	for (size_t i = 0; i < count; i++) {
+		if (i)
+			fputs(", ", out);
+		if (caches[i])
+			write_json(out, caches[i]);
+		else
+			fputs("null", out);
+	}
+	fputs(count != 1 ? "]\n}\n" : "\n}\n", out);
+	free(text);
+	return ferror(out) ? mp_fail(error, -EIO, "cannot print the report") : 0;
+}
+
+int mp_report_print_with_pagecache(FILE *out, const struct mp_report *const *reports,
+				   const struct mp_pagecache_report *const *caches, size_t count,
+				   const struct mp_output_options *options, struct mp_error *error)
+{
+	int rc;
+
+	if (options->format == MP_OUTPUT_JSON)
+		return print_json_with_cache(out, reports, caches, count, options, error);
+	rc = mp_report_print(out, reports, count, options, error);
+	if (rc < 0 || options->format != MP_OUTPUT_TABLE)
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		if (!caches[i])
+			continue;
+		fputc('\n', out);
+		if (count > 1)
+			fprintf(out, "Set %zu: ", i + 1);
+		if (mp_pagecache_report_write(out, caches[i], false) < 0)
+			return mp_fail(error, -EIO, "cannot print the page-cache report");
+	}
+	return 0;
+}
