@@ -19,6 +19,29 @@ enum scope {
 	SCOPE_TASK,	/* one task's mappings: each record is a frame of the task */
 };
 
+/* The content group of one key within one part of the set. */
+struct group {
+	uint64_t frames;
+	uint64_t mapped_frames;		/* frames with at least one mapping in the part */
+	uint64_t mappings;
+	uint64_t eligible;
+	unsigned kinds;			/* bit 0: anonymous frames, bit 1: file-backed */
+	uint32_t task;			/* the first task seen, MP_NONE before */
+	bool several_tasks;
+	bool zero;
+	bool lone_private;		/* its only frame is private */
+};
+
+/* Content groups larger than this are split by part with a map, not sorted. */
+#define PART_SORT_MAX 8
+
+/* One part's group within a large content group. */
+struct part_group {
+	uint32_t id;
+	bool used;
+	struct group group;
+};
+
 struct engine {
 	struct mp_analysis *analysis;
 	uint64_t max_page_sharing;
@@ -31,6 +54,10 @@ struct engine {
 	size_t content_count;
 	struct slot *scratch;
 	uint32_t *counts;
+	struct part_group *part_map;
+	size_t part_map_size;		/* a power of two */
+	uint32_t *part_used;		/* the map slots in use */
+	size_t part_used_count;
 };
 
 static uint32_t record_file(const struct slot *s)
@@ -48,17 +75,12 @@ static bool kind_is_anonymous(uint32_t kind)
 	return kind == MP_KIND_ANON || kind == MP_KIND_KSM;
 }
 
-/* The content group of one key within one part of the set. */
-struct group {
-	uint64_t frames;
-	uint64_t mapped_frames;		/* frames with at least one mapping in the part */
-	uint64_t mappings;
-	uint64_t eligible;
-	unsigned kinds;			/* bit 0: anonymous frames, bit 1: file-backed */
-	bool several_tasks;
-	bool zero;
-	bool lone_private;		/* its only frame is private */
-};
+static void group_init(struct group *g, const struct slot *first)
+{
+	memset(g, 0, sizeof(*g));
+	g->task = MP_NONE;
+	g->zero = first->record.file_flags & RECORD_ZERO;
+}
 
 static void add_frame(struct mp_totals *t, struct group *g, const struct slot *s,
 		      enum scope scope)
@@ -84,29 +106,22 @@ static void add_frame(struct mp_totals *t, struct group *g, const struct slot *s
 	}
 }
 
-static void summarize(struct mp_totals *t, struct group *g, const struct slot *s, size_t count,
-		      enum scope scope)
+/* Add one record to its group, and its per-frame numbers to the part's totals. */
+static void add_record(struct mp_totals *t, struct group *g, const struct slot *r,
+		       enum scope scope)
 {
-	uint32_t task = MP_NONE;
-
-	memset(g, 0, sizeof(*g));
-	g->zero = s[0].record.file_flags & RECORD_ZERO;
-	for (size_t i = 0; i < count; i++) {
-		const struct slot *r = &s[i];
-
-		g->mappings += r->record.mappings;
-		g->eligible += r->record.eligible;
-		if (record_kind(r) == MP_KIND_KSM)
-			t->ksm_saved += r->record.mappings;
-		if (r->record.task != MP_NONE) {
-			if (task == MP_NONE)
-				task = r->record.task;
-			else if (r->record.task != task)
-				g->several_tasks = true;
-		}
-		if (scope == SCOPE_TASK || (r->record.file_flags & RECORD_FRAME))
-			add_frame(t, g, r, scope);
+	g->mappings += r->record.mappings;
+	g->eligible += r->record.eligible;
+	if (record_kind(r) == MP_KIND_KSM)
+		t->ksm_saved += r->record.mappings;
+	if (r->record.task != MP_NONE) {
+		if (g->task == MP_NONE)
+			g->task = r->record.task;
+		else if (r->record.task != g->task)
+			g->several_tasks = true;
 	}
+	if (scope == SCOPE_TASK || (r->record.file_flags & RECORD_FRAME))
+		add_frame(t, g, r, scope);
 }
 
 /* KSM keeps one page per max_page_sharing mappings of a content. */
@@ -135,16 +150,14 @@ static void add_opportunities(struct mp_opportunities *o, const struct group *g,
 }
 
 /*
- * Add one content group of a part to the part's totals.  set_frames is the
- * size of the content's group in the whole set.
+ * Add the numbers of a whole content group of a part to the part's totals.
+ * set_frames is the size of the content's group in the whole set.
  */
-static void account_group(const struct engine *e, struct mp_totals *t, struct group *g,
-			  const struct slot *s, size_t count, enum scope scope,
-			  uint64_t set_frames)
+static void finish_group(const struct engine *e, struct mp_totals *t, const struct group *g,
+			 uint64_t set_frames)
 {
 	uint64_t duplicates;
 
-	summarize(t, g, s, count, scope);
 	t->mappings += g->mappings;
 	t->frames += g->frames;
 	t->saved_by_sharing += g->mappings - g->mapped_frames;
@@ -161,6 +174,16 @@ static void account_group(const struct engine *e, struct mp_totals *t, struct gr
 	if (!g->zero)
 		t->duplicate_frames_nonzero += duplicates;
 	add_opportunities(&t->opportunities, g, duplicates);
+}
+
+static void account_group(const struct engine *e, struct mp_totals *t, struct group *g,
+			  const struct slot *s, size_t count, enum scope scope,
+			  uint64_t set_frames)
+{
+	group_init(g, s);
+	for (size_t i = 0; i < count; i++)
+		add_record(t, g, &s[i], scope);
+	finish_group(e, t, g, set_frames);
 }
 
 /* ------------------------------------------------------- the top contents */
@@ -258,19 +281,8 @@ static uint32_t part_of(const struct slot *s, enum part part)
 	}
 }
 
-static int compare_part(const void *a, const void *b, void *part)
-{
-	uint32_t x = part_of(a, *(enum part *)part), y = part_of(b, *(enum part *)part);
-
-	return x < y ? -1 : x > y;
-}
-
 static void sort_by_part(struct slot *s, size_t count, enum part part)
 {
-	if (count > 24) {
-		qsort_r(s, count, sizeof(*s), compare_part, &part);
-		return;
-	}
 	for (size_t i = 1; i < count; i++) {
 		struct slot t = s[i];
 		uint32_t key = part_of(&t, part);
@@ -296,12 +308,77 @@ static struct mp_totals *part_totals(struct engine *e, enum part part, uint32_t 
 	}
 }
 
-static void account_parts(struct engine *e, struct slot *s, size_t count, enum part part,
-			  uint64_t set_frames)
+/* The group of part id in a large content group, from the open-addressing map. */
+static struct part_group *find_part(struct engine *e, uint32_t id, const struct slot *first)
+{
+	size_t mask = e->part_map_size - 1;
+	size_t i = (id * 0x9e3779b1u) & mask;
+
+	while (e->part_map[i].used && e->part_map[i].id != id)
+		i = (i + 1) & mask;
+	if (!e->part_map[i].used) {
+		e->part_map[i].used = true;
+		e->part_map[i].id = id;
+		group_init(&e->part_map[i].group, first);
+		e->part_used[e->part_used_count++] = (uint32_t)i;
+	}
+	return &e->part_map[i];
+}
+
+static int grow_part_map(struct engine *e, size_t count)
+{
+	size_t size = e->part_map_size ? e->part_map_size : 64;
+
+	while (size < 2 * count)
+		size *= 2;
+	if (size == e->part_map_size)
+		return 0;
+	free(e->part_map);
+	free(e->part_used);
+	e->part_map = calloc(size, sizeof(*e->part_map));
+	e->part_used = malloc(size * sizeof(*e->part_used));
+	e->part_map_size = e->part_map ? size : 0;
+	return e->part_map && e->part_used ? 0 : -ENOMEM;
+}
+
+/*
+ * Split a large content group by part in one pass: each part's group
+ * builds up in a map, so the cost stays linear however many parts share
+ * the content (the zero-filled content of every task, for example).
+ */
+static int account_parts_mapped(struct engine *e, const struct slot *s, size_t count,
+				enum part part, uint64_t set_frames)
+{
+	enum scope scope = part == PART_TASK ? SCOPE_TASK : SCOPE_FRAMES;
+	int rc = grow_part_map(e, count);
+
+	if (rc < 0)
+		return rc;
+	e->part_used_count = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t id = part_of(&s[i], part);
+		struct mp_totals *t = part_totals(e, part, id);
+
+		if (t)
+			add_record(t, &find_part(e, id, &s[i])->group, &s[i], scope);
+	}
+	for (size_t i = 0; i < e->part_used_count; i++) {
+		struct part_group *p = &e->part_map[e->part_used[i]];
+
+		finish_group(e, part_totals(e, part, p->id), &p->group, set_frames);
+		p->used = false;
+	}
+	return 0;
+}
+
+static int account_parts(struct engine *e, struct slot *s, size_t count, enum part part,
+			 uint64_t set_frames)
 {
 	enum scope scope = part == PART_TASK ? SCOPE_TASK : SCOPE_FRAMES;
 	struct group g;
 
+	if (count > PART_SORT_MAX)
+		return account_parts_mapped(e, s, count, part, set_frames);
 	if (count > 1)
 		sort_by_part(s, count, part);
 	for (size_t start = 0; start < count; ) {
@@ -315,13 +392,15 @@ static void account_parts(struct engine *e, struct slot *s, size_t count, enum p
 			account_group(e, t, &g, s + start, end - start, scope, set_frames);
 		start = end;
 	}
+	return 0;
 }
 
-static void account_content(struct engine *e, struct slot *s, size_t count)
+static int account_content(struct engine *e, struct slot *s, size_t count)
 {
 	const struct mp_analysis_options *o = &e->analysis->options;
 	uint64_t mixed = s[0].sort;
 	struct group g;
+	int rc = 0;
 
 	account_group(e, &e->set, &g, s, count, SCOPE_FRAMES, 0);
 	if (g.frames >= 2)
@@ -329,10 +408,12 @@ static void account_content(struct engine *e, struct slot *s, size_t count)
 	offer_content(e, mixed, &g);
 
 	if (o->per_task)
-		account_parts(e, s, count, PART_TASK, g.frames);
-	if (o->per_file)
-		account_parts(e, s, count, PART_FILE, g.frames);
-	account_parts(e, s, count, PART_KIND, g.frames);
+		rc = account_parts(e, s, count, PART_TASK, g.frames);
+	if (rc == 0 && o->per_file)
+		rc = account_parts(e, s, count, PART_FILE, g.frames);
+	if (rc == 0)
+		rc = account_parts(e, s, count, PART_KIND, g.frames);
+	return rc;
 }
 
 /* ------------------------------------------------------------ the stages */
@@ -385,6 +466,24 @@ static void describe_frame(struct frame *f, const struct slot *s, size_t count)
 	f->eligible_kind = kind_is_anonymous(kind);
 }
 
+/* The record of a frame with one entry: most frames of most sets. */
+static int emit_lone_frame(struct mp_analysis *a, const struct slot *s)
+{
+	uint32_t kind = s->sort & ENTRY_KIND_MASK;
+	uint32_t task = s->entry.task;
+	struct slot r;
+
+	r.sort = s->entry.key;
+	r.record.task = task;
+	r.record.file_flags = kind | s->entry.file << RECORD_FILE_SHIFT | RECORD_FRAME |
+			      ((s->sort & ENTRY_ZERO) ? RECORD_ZERO : 0) |
+			      ((s->sort & ENTRY_KMAP2) ? RECORD_KMAP2 : 0);
+	r.record.mappings = task != MP_NONE;
+	r.record.eligible = task != MP_NONE && kind_is_anonymous(kind) &&
+			    (s->sort & ENTRY_MERGEABLE);
+	return bucket_push(&a->groups[key_bucket(r.sort)], &r);
+}
+
 /*
  * Turn one frame (entries of one PFN, sorted by task so that the entries
  * without a task come last) into one record per task that maps it, or one
@@ -395,6 +494,8 @@ static int emit_frame(struct mp_analysis *a, struct slot *s, size_t count)
 	struct frame f;
 	size_t start = 0;
 
+	if (count == 1)
+		return emit_lone_frame(a, s);
 	if (count > 1) {
 		if (count > 24)
 			qsort(s, count, sizeof(*s), compare_entry_task);
@@ -520,7 +621,9 @@ static int group_contents(struct engine *e, size_t *scratch_capacity)
 
 			while (end < count && e->scratch[end].sort == key)
 				end++;
-			account_content(e, e->scratch + start, end - start);
+			rc = account_content(e, e->scratch + start, end - start);
+			if (rc < 0)
+				return rc;
 			start = end;
 		}
 	}
@@ -683,6 +786,8 @@ static void engine_free(struct engine *e)
 	free(e->files);
 	free(e->contents);
 	free(e->scratch);
+	free(e->part_map);
+	free(e->part_used);
 }
 
 int analysis_compute(struct mp_analysis *a, struct mp_report *r, struct mp_error *error)

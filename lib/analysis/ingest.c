@@ -341,6 +341,12 @@ static int resolve_owner(struct mp_analysis *a, const struct mp_page *page,
 	return 0;
 }
 
+/* mp_digest_key(), inline for the common digests of 8 bytes or more. */
+static inline uint64_t digest_key(const uint8_t *digest, size_t size)
+{
+	return size >= 8 ? mp_load_le64(digest) : mp_digest_key(digest, size);
+}
+
 /* A frame of one page record with no PFN to pair it: its record, at once. */
 static int push_lone_frame(struct mp_analysis *a, uint64_t key, uint32_t task, uint32_t file,
 			   uint32_t flags)
@@ -391,7 +397,7 @@ static int ingest_page(struct mp_analysis *a, const struct mp_page *page)
 		flags |= ENTRY_NO_DIGEST;
 		key = key_mix(++a->unique_keys) ^ 0x5555555555555555ull;
 	} else {
-		key = key_mix(mp_digest_key(page->digest, a->digest_size));
+		key = key_mix(digest_key(page->digest, a->digest_size));
 	}
 
 	if (!pfn_valid)
