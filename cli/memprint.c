@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "hashbench", cmd_hashbench, "measure page hashes: throughput and false positives" },
 	{ "watch", cmd_watch, "snapshot targets at a fixed interval into a series file" },
 	{ "timeline", cmd_timeline, "sharing over time: churn, lifetimes, KSM lag" },
+	{ "dump", cmd_dump, "decode a snapshot file to text or JSON" },
 	{ NULL, NULL, NULL },
 };
 

@@ -30,7 +30,7 @@ static uint64_t rnd(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-/* The kpageflags of anonymous, file and shmem pages as a 6.x kernel shows them. */
+/* kpageflags words of the kinds a scan meets: anonymous, file, dirty anonymous, THP tail. */
 static const uint64_t common_kpageflags[] = {
 	(1ull << MP_KPF_ANON) | (1ull << MP_KPF_LRU) | (1ull << MP_KPF_SWAPBACKED) | (1ull << 11),
 	(1ull << MP_KPF_LRU) | (1ull << 3) | (1ull << 5) | (1ull << 11),
