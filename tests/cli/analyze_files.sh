@@ -1,0 +1,167 @@
+#!/bin/bash
+# memprint snapshot and memprint analyze: usage errors, bad files, and the
+# rules for sets: each set of one file on its own, the n-th sets of several
+# files together.  Two workloads hold 40 pages of content 7 each.  Prints
+# TAP.  Checks that need PFNs (root) skip without them.
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+MEMPRINT=${MEMPRINT:-$PWD/$BUILD/memprint}
+WORKLOAD=$PWD/$BUILD/tests/helpers/mp-workload
+TMP=$(mktemp -d /tmp/memprint-analyze.XXXXXX)
+n=0
+pids=()
+
+cleanup() {
+	for pid in "${pids[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+check() {
+	local name=$1; shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+expect_status() {
+	local name=$1 status=$2 pattern=$3; shift 3
+	"$MEMPRINT" "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	if [ "$rc" -eq "$status" ] && grep -qE -- "$pattern" "$TMP/err"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $rc, stderr: $(head -c 200 "$TMP/err"))"
+	fi
+}
+
+start_workload() {
+	local i=${#pids[@]}
+	local in=$TMP/in$i out=$TMP/out$i reply
+
+	mkfifo "$in" "$out"
+	"$WORKLOAD" 64 <"$in" >"$out" &
+	pids+=($!)
+	eval "exec $((3 + 2 * i))>\"$in\" $((4 + 2 * i))<\"$out\""
+	read -r -u $((4 + 2 * i)) reply _ || return 1
+	[ "$reply" = ready ] || return 1
+	echo "fill 0 40 7" >&$((3 + 2 * i))
+	read -r -u $((4 + 2 * i)) reply || return 1
+	[ "$reply" = ok ]
+}
+
+json() {
+	python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# --- usage -------------------------------------------------------------
+
+"$MEMPRINT" analyze --help >"$TMP/out" 2>"$TMP/err"
+check "analyze --help exits 0" [ $? -eq 0 ]
+check "analyze --help prints usage on stdout" grep -q '^Usage: memprint analyze' "$TMP/out"
+"$MEMPRINT" snapshot --help >"$TMP/out" 2>"$TMP/err"
+check "snapshot --help exits 0" [ $? -eq 0 ]
+check "snapshot --help prints usage on stdout" grep -q '^Usage: memprint snapshot' "$TMP/out"
+
+expect_status "analyze without files exits 1" 1 'no snapshot file' analyze
+expect_status "analyze --by bogus exits 1" 1 "invalid --by value 'bogus'" analyze --by bogus x
+expect_status "analyze --top 0 exits 1" 1 "invalid --top value '0'" analyze --top 0 x
+expect_status "analyze --use-zero-pages bogus exits 1" 1 "invalid --use-zero-pages" \
+	analyze --use-zero-pages maybe x
+expect_status "analyze --max-page-sharing 1 exits 1" 1 "invalid --max-page-sharing" \
+	analyze --max-page-sharing 1 x
+expect_status "analyze of a missing file exits 2" 2 "$TMP/missing" analyze "$TMP/missing"
+head -c 10000 /dev/urandom >"$TMP/garbage"
+expect_status "analyze of a garbage file exits 2" 2 "$TMP/garbage" analyze "$TMP/garbage"
+: >"$TMP/empty"
+expect_status "analyze of an empty file exits 2" 2 "$TMP/empty" analyze "$TMP/empty"
+
+expect_status "snapshot without -o exits 1" 1 'no output file' snapshot --pid $$
+expect_status "snapshot --source bogus exits 1" 1 "invalid --source value 'bogus'" \
+	snapshot --pid $$ -o "$TMP/x" --source bogus
+expect_status "snapshot without targets exits 1" 1 'no targets' snapshot -o "$TMP/x"
+expect_status "snapshot --freeze with kmod exits 1" 1 'procfs only' \
+	snapshot --pid $$ -o "$TMP/x" --source kmod --freeze
+check "snapshot usage errors write no file" [ ! -e "$TMP/x" ]
+
+# --- files of two workloads ----------------------------------------------
+
+if ! [ -x "$WORKLOAD" ]; then
+	skip "snapshot files" "mp-workload is not built"
+	echo "1..$n"
+	exit 0
+fi
+start_workload && start_workload
+check "workloads started" [ "${#pids[@]}" -eq 2 ]
+w1=${pids[0]} w2=${pids[1]}
+
+"$MEMPRINT" snapshot --pid "$w1" -o "$TMP/one" 2>"$TMP/err"
+check "snapshot exits 0" [ $? -eq 0 ]
+check "snapshot writes nothing on stderr" [ ! -s "$TMP/err" ]
+check "snapshot file has mode 0600" [ "$(stat -c %a "$TMP/one")" = 600 ]
+"$MEMPRINT" snapshot --pid "$w2" -o "$TMP/two" --compress 2>"$TMP/err"
+check "snapshot --compress exits 0" [ $? -eq 0 ]
+
+"$MEMPRINT" analyze "$TMP/one" --json >"$TMP/one.json" 2>"$TMP/err"
+check "analyze of one file exits 0" [ $? -eq 0 ]
+"$MEMPRINT" analyze "$TMP/one" "$TMP/two" --json >"$TMP/both.json" 2>"$TMP/err"
+check "analyze of two files exits 0" [ $? -eq 0 ]
+check "two files form one set" [ "$(json "$TMP/both.json" "j['sets']")" = 2 ]
+check "two files give both tasks" [ "$(json "$TMP/both.json" "len(j['tasks'])")" = 2 ]
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip "content within one task" "needs root to read PFNs"
+else
+	top="[c for c in j['contents'] if not c['zero_filled']][0]"
+	check "one file: 40 frames of content 7" [ "$(json "$TMP/one.json" "$top['frames']")" = 40 ]
+	check "one file: content within one task" \
+		[ "$(json "$TMP/one.json" "$top['external']")" = False ]
+	check "two files: 80 frames of content 7" [ "$(json "$TMP/both.json" "$top['frames']")" = 80 ]
+	check "two files: content across tasks" \
+		[ "$(json "$TMP/both.json" "$top['external']")" = True ]
+fi
+
+# A series: a second set appended to the first file.
+"$MEMPRINT" snapshot --pid "$w1" -o "$TMP/one" --append 2>"$TMP/err"
+check "snapshot --append exits 0" [ $? -eq 0 ]
+"$MEMPRINT" analyze "$TMP/one" --json >"$TMP/series.json" 2>"$TMP/err"
+check "analyze of a series exits 0" [ $? -eq 0 ]
+check "a series gives one report per set" \
+	[ "$(json "$TMP/series.json" "len(j['sets'])")" = 2 ]
+"$MEMPRINT" analyze "$TMP/one" --csv >"$TMP/series.csv" 2>"$TMP/err"
+check "a series gives one CSV row per set" [ "$(cut -d, -f1 "$TMP/series.csv" | tr '\n' ' ')" = "set 1 2 " ]
+"$MEMPRINT" analyze "$TMP/one" >"$TMP/series.table" 2>"$TMP/err"
+check "a series table names each set" grep -q '^Set 2 of 2:' "$TMP/series.table"
+
+# A keyed hash changes the digests but not the groups.
+head -c 32 /dev/urandom >"$TMP/key"
+"$MEMPRINT" snapshot --pid "$w1" -o "$TMP/keyed" --hash-key "$TMP/key" 2>"$TMP/err"
+check "snapshot --hash-key exits 0" [ $? -eq 0 ]
+"$MEMPRINT" analyze "$TMP/keyed" --json >"$TMP/keyed.json" 2>"$TMP/err"
+if [ "$(id -u)" -eq 0 ]; then
+	top="[c for c in j['contents'] if not c['zero_filled']][0]"
+	check "keyed: 40 frames of content 7" [ "$(json "$TMP/keyed.json" "$top['frames']")" = 40 ]
+	check "keyed: another digest" \
+		[ "$(json "$TMP/keyed.json" "$top['digest_key']")" != "$(json "$TMP/one.json" "$top['digest_key']")" ]
+fi
+expect_status "snapshot --hash-key of a missing file exits 2" 2 "$TMP/nokey" \
+	snapshot --pid "$w1" -o "$TMP/k2" --hash-key "$TMP/nokey"
+
+# Analyzing files of different hashes together is a runtime failure.
+"$MEMPRINT" snapshot --pid "$w2" -o "$TMP/sha" --hash sha256 2>"$TMP/err"
+expect_status "analyze of mixed hashes exits 2" 2 'hashes differ' analyze "$TMP/two" "$TMP/sha"
+
+# A truncated file: the complete sets before the cut are still reported.
+size=$(stat -c %s "$TMP/one")
+head -c $((size - 100)) "$TMP/one" >"$TMP/cut"
+"$MEMPRINT" analyze "$TMP/cut" --csv >"$TMP/cut.csv" 2>"$TMP/err"
+rc=$?
+check "analyze of a truncated file exits 2" [ "$rc" -eq 2 ]
+check "truncated file: the first set is reported" [ "$(wc -l <"$TMP/cut.csv")" -eq 2 ]
+
+echo "1..$n"
