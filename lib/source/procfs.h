@@ -15,8 +15,14 @@
 
 #include "internal.h"
 
-/* Pages read, hashed and handed to the sink per batch: 4 MiB of content. */
+/* Pages whose pagemap entries, kpageflags and records are handled together. */
 #define MP_SCAN_BATCH 1024
+/*
+ * Pages of content per pread of /proc/PID/mem: 256 KiB stays in the L2
+ * cache until the hash reads it, and is large enough that the syscall
+ * costs little beside the copy.
+ */
+#define MP_SCAN_READ 64
 
 /* pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst). */
 #define MP_PM_PFN_MASK ((1ull << 55) - 1)
@@ -81,7 +87,7 @@ void mp_proc_parse_ksm_stat(const char *text, struct mp_ksm_task_stat *stat, boo
 
 struct mp_kpage {
 	int flags_fd, count_fd;		/* -1 when not readable */
-	struct mp_kpage_slot *sorted;	/* MP_SCAN_BATCH entries */
+	struct mp_kpage_slot *sorted;	/* 2 * MP_SCAN_BATCH: sorted, then scratch */
 	uint64_t *span;			/* one contiguous read */
 };
 
@@ -94,6 +100,14 @@ void mp_kpage_close(struct mp_kpage *kpage);
  */
 int mp_kpage_lookup(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
 		    uint64_t *flags, uint64_t *counts);
+
+/*
+ * mp_kpage_lookup() for mapped pages.  exclusive (may be NULL) holds
+ * pagemap's exclusive bit per page: such a page outside a large folio has
+ * count 1 by definition, so its kpagecount is not read.
+ */
+int mp_kpage_lookup_mapped(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
+			   const bool *exclusive, uint64_t *flags, uint64_t *counts);
 
 /* ---------------------------------------------------------------- pagemap */
 

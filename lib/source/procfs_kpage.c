@@ -38,7 +38,7 @@ int mp_kpage_open(struct mp_kpage *kpage, const char *sysroot)
 	memset(kpage, 0, sizeof(*kpage));
 	kpage->flags_fd = open_proc(sysroot, "kpageflags");
 	kpage->count_fd = open_proc(sysroot, "kpagecount");
-	kpage->sorted = calloc(MP_SCAN_BATCH, sizeof(*kpage->sorted));
+	kpage->sorted = calloc(2 * MP_SCAN_BATCH, sizeof(*kpage->sorted));
 	kpage->span = calloc(KPAGE_SPAN_MAX, sizeof(*kpage->span));
 	if (!kpage->sorted || !kpage->span) {
 		mp_kpage_close(kpage);
@@ -58,13 +58,6 @@ void mp_kpage_close(struct mp_kpage *kpage)
 	kpage->flags_fd = kpage->count_fd = -1;
 	kpage->sorted = NULL;
 	kpage->span = NULL;
-}
-
-static int compare_slots(const void *a, const void *b)
-{
-	const struct mp_kpage_slot *x = a, *y = b;
-
-	return (x->pfn > y->pfn) - (x->pfn < y->pfn);
 }
 
 /* Read words [first, first + count) of fd into span; words past the end read as 0. */
@@ -93,9 +86,34 @@ static int read_run(int fd, const struct mp_kpage_slot *slots, size_t from, size
 	return 0;
 }
 
-/* Sort the non-zero PFNs with their positions; returns how many there are. */
-static size_t sort_pfns(struct mp_kpage_slot *sorted, const uint64_t *pfns, size_t count)
+/*
+ * Sort slots by PFN: a least-significant-digit radix sort, 8 bits a pass,
+ * over only the low bytes in which the batch's PFNs differ.  qsort() spent
+ * more time on a batch than the reads it saves.
+ */
+static void radix_sort(struct mp_kpage_slot *slots, struct mp_kpage_slot *tmp, size_t n)
 {
+	uint64_t differ = 0;
+
+	for (size_t i = 1; i < n; i++)
+		differ |= slots[i].pfn ^ slots[0].pfn;
+	for (unsigned shift = 0; shift < 64 && (differ >> shift); shift += 8) {
+		size_t count[257] = { 0 };
+
+		for (size_t i = 0; i < n; i++)
+			count[((slots[i].pfn >> shift) & 0xff) + 1]++;
+		for (size_t d = 1; d < 257; d++)
+			count[d] += count[d - 1];
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(slots[i].pfn >> shift) & 0xff]++] = slots[i];
+		memcpy(slots, tmp, n * sizeof(*slots));
+	}
+}
+
+/* Sort the non-zero PFNs with their positions; returns how many there are. */
+static size_t sort_pfns(struct mp_kpage *kpage, const uint64_t *pfns, size_t count)
+{
+	struct mp_kpage_slot *sorted = kpage->sorted;
 	size_t n = 0;
 	bool in_order = true;
 
@@ -109,21 +127,15 @@ static size_t sort_pfns(struct mp_kpage_slot *sorted, const uint64_t *pfns, size
 		n++;
 	}
 	if (!in_order)
-		qsort(sorted, n, sizeof(*sorted), compare_slots);
+		radix_sort(sorted, kpage->sorted + MP_SCAN_BATCH, n);
 	return n;
 }
 
-int mp_kpage_lookup(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
-		    uint64_t *flags, uint64_t *counts)
+/* Read fd's word of every slot in sorted[0, n), one pread per run of nearby PFNs. */
+static int read_sorted(struct mp_kpage *kpage, int fd, const struct mp_kpage_slot *sorted,
+		       size_t n, uint64_t *out)
 {
-	struct mp_kpage_slot *sorted = kpage->sorted;
-	size_t n, from = 0;
-
-	if (count > MP_SCAN_BATCH)
-		return -EINVAL;
-	memset(flags, 0, count * sizeof(*flags));
-	memset(counts, 0, count * sizeof(*counts));
-	n = sort_pfns(sorted, pfns, count);
+	size_t from = 0;
 
 	while (from < n) {
 		size_t to = from + 1;
@@ -132,17 +144,70 @@ int mp_kpage_lookup(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
 		while (to < n && sorted[to].pfn - sorted[to - 1].pfn <= KPAGE_GAP &&
 		       sorted[to].pfn - sorted[from].pfn < KPAGE_SPAN_MAX)
 			to++;
-		if (kpage->flags_fd >= 0) {
-			rc = read_run(kpage->flags_fd, sorted, from, to, kpage->span, flags);
-			if (rc < 0)
-				return rc;
-		}
-		if (kpage->count_fd >= 0) {
-			rc = read_run(kpage->count_fd, sorted, from, to, kpage->span, counts);
-			if (rc < 0)
-				return rc;
-		}
+		rc = read_run(fd, sorted, from, to, kpage->span, out);
+		if (rc < 0)
+			return rc;
 		from = to;
 	}
 	return 0;
+}
+
+/*
+ * Whether a page's map count is known to be 1 without kpagecount: pagemap
+ * sets the exclusive bit exactly when the page's own map count is 1
+ * (page_mapcount() on Linux 6.1, folio_precise_page_mapcount() on 6.18),
+ * which for a page outside a large folio is also what kpagecount shows.
+ */
+static bool count_is_one(bool exclusive, uint64_t flags)
+{
+	const uint64_t large = 1ull << MP_KPF_COMPOUND_HEAD | 1ull << MP_KPF_COMPOUND_TAIL |
+			       1ull << MP_KPF_THP | 1ull << MP_KPF_HUGE;
+
+	return exclusive && (flags & (1ull << MP_KPF_NOPAGE | large)) == 0;
+}
+
+/* Keep the sorted slots whose count must be read; set the others' count to 1. */
+static size_t filter_counts(struct mp_kpage_slot *sorted, size_t n, const bool *exclusive,
+			    const uint64_t *flags, uint64_t *counts)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t slot = sorted[i].index;
+
+		if (count_is_one(exclusive[slot], flags[slot]))
+			counts[slot] = 1;
+		else
+			sorted[kept++] = sorted[i];
+	}
+	return kept;
+}
+
+int mp_kpage_lookup_mapped(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
+			   const bool *exclusive, uint64_t *flags, uint64_t *counts)
+{
+	size_t n;
+	int rc;
+
+	if (count > MP_SCAN_BATCH)
+		return -EINVAL;
+	memset(flags, 0, count * sizeof(*flags));
+	memset(counts, 0, count * sizeof(*counts));
+	n = sort_pfns(kpage, pfns, count);
+	if (kpage->flags_fd >= 0) {
+		rc = read_sorted(kpage, kpage->flags_fd, kpage->sorted, n, flags);
+		if (rc < 0)
+			return rc;
+		if (exclusive)
+			n = filter_counts(kpage->sorted, n, exclusive, flags, counts);
+	}
+	if (kpage->count_fd >= 0)
+		return read_sorted(kpage, kpage->count_fd, kpage->sorted, n, counts);
+	return 0;
+}
+
+int mp_kpage_lookup(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
+		    uint64_t *flags, uint64_t *counts)
+{
+	return mp_kpage_lookup_mapped(kpage, pfns, count, NULL, flags, counts);
 }

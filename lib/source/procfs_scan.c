@@ -43,6 +43,7 @@ struct batch {
 	uint64_t kcounts[MP_SCAN_BATCH];
 	uint8_t state[MP_SCAN_BATCH];
 	bool moved[MP_SCAN_BATCH];
+	bool exclusive[MP_SCAN_BATCH];	/* pagemap bit 56 */
 	bool zero[MP_SCAN_BATCH];
 	uint8_t digests[MP_SCAN_BATCH * MP_DIGEST_MAX];
 };
@@ -56,7 +57,7 @@ struct scanner {
 	size_t digest_size;
 	struct mp_kpage kpage;
 	struct batch *batch;
-	uint8_t *content;		/* MP_SCAN_BATCH pages */
+	uint8_t *content;		/* MP_SCAN_READ pages */
 	struct mp_page *records;	/* MP_SCAN_BATCH records */
 	size_t record_count;
 	uint32_t set_flags;
@@ -195,10 +196,19 @@ static void mark_unreadable(struct scanner *sc, struct task_scan *ts, struct bat
 	ts->warned_unreadable = true;
 }
 
+/* Hash count pages just read into the content buffer, for slots from slot on. */
+static void hash_read(struct scanner *sc, struct batch *b, size_t slot, size_t count)
+{
+	mp_hash_pages(sc->hash, sc->content, count, b->digests + slot * MP_DIGEST_MAX,
+		      MP_DIGEST_MAX, b->zero + slot);
+	memset(b->state + slot, SLOT_READ, count);
+}
+
 /*
- * Read slots [from, to) from /proc/PID/mem.  A failing large read is
- * retried page by page so that one unmapped page costs only itself.
- * Returns false when the mm is gone.
+ * Read slots [from, to) from /proc/PID/mem and hash them, at most
+ * MP_SCAN_READ pages per pread so that the hash finds them in the cache.
+ * A failing read is retried page by page so that one unmapped page costs
+ * only itself.  Returns false when the mm is gone.
  */
 static bool read_content(struct scanner *sc, struct task_scan *ts, struct batch *b,
 			 size_t from, size_t to)
@@ -206,9 +216,9 @@ static bool read_content(struct scanner *sc, struct task_scan *ts, struct batch 
 	size_t slot = from;
 
 	while (slot < to) {
-		size_t pages = to - slot;
-		ssize_t n = pread(ts->mem_fd, sc->content + slot * MP_PAGE_SIZE,
-				  pages * MP_PAGE_SIZE, (off_t)(b->start + slot * MP_PAGE_SIZE));
+		size_t pages = to - slot < MP_SCAN_READ ? to - slot : MP_SCAN_READ;
+		ssize_t n = pread(ts->mem_fd, sc->content, pages * MP_PAGE_SIZE,
+				  (off_t)(b->start + slot * MP_PAGE_SIZE));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -217,18 +227,18 @@ static bool read_content(struct scanner *sc, struct task_scan *ts, struct batch 
 			return false;
 		}
 		if (n < 0 && pages > 1) {
-			for (size_t i = slot; i < to; i++)
+			for (size_t i = slot; i < slot + pages; i++)
 				if (!read_content(sc, ts, b, i, i + 1))
 					return false;
-			return true;
-		}
-		if (n < 0) {
-			mark_unreadable(sc, ts, b, slot);
-			slot++;
+			slot += pages;
 			continue;
 		}
-		for (size_t done = (size_t)n / MP_PAGE_SIZE; done; done--)
-			b->state[slot++] = SLOT_READ;
+		if (n < 0) {
+			mark_unreadable(sc, ts, b, slot++);
+			continue;
+		}
+		hash_read(sc, b, slot, (size_t)n / MP_PAGE_SIZE);
+		slot += (size_t)n / MP_PAGE_SIZE;
 		if ((size_t)n % MP_PAGE_SIZE) {
 			errno = EIO;
 			mark_unreadable(sc, ts, b, slot++);
@@ -283,25 +293,6 @@ static bool check_moved(struct scanner *sc, struct task_scan *ts, struct batch *
 			      (after & MP_PM_PFN_MASK) != (before & MP_PM_PFN_MASK);
 	}
 	return true;
-}
-
-static void hash_read(struct scanner *sc, struct batch *b)
-{
-	size_t i = 0;
-
-	while (i < b->count) {
-		size_t j;
-
-		if (b->state[i] != SLOT_READ) {
-			i++;
-			continue;
-		}
-		for (j = i + 1; j < b->count && b->state[j] == SLOT_READ; j++)
-			;
-		mp_hash_pages(sc->hash, sc->content + i * MP_PAGE_SIZE, j - i,
-			      b->digests + i * MP_DIGEST_MAX, MP_DIGEST_MAX, b->zero + i);
-		i = j;
-	}
 }
 
 static uint32_t page_flags(struct scanner *sc, struct task_scan *ts, uint64_t pfn,
@@ -384,14 +375,16 @@ static int scan_batch(struct scanner *sc, struct task_scan *ts, uint64_t start, 
 	if (!read_entries(sc, ts, b) || !read_present(sc, ts, b) || !check_moved(sc, ts, b))
 		return 0;
 	if (sc->pfn_valid) {
-		rc = mp_kpage_lookup(&sc->kpage, b->pfns, b->count, b->kflags, b->kcounts);
+		for (size_t i = 0; i < b->count; i++)
+			b->exclusive[i] = b->pm[i] & MP_PM_EXCLUSIVE;
+		rc = mp_kpage_lookup_mapped(&sc->kpage, b->pfns, b->count, b->exclusive,
+					    b->kflags, b->kcounts);
 		if (rc < 0)
 			return mp_fail_errno(sc->error, rc, "cannot read /proc/kpageflags");
 	} else {
 		memset(b->kflags, 0, sizeof(b->kflags));
 		memset(b->kcounts, 0, sizeof(b->kcounts));
 	}
-	hash_read(sc, b);
 	return emit_records(sc, ts, b);
 }
 
@@ -687,7 +680,7 @@ static int open_scanner(struct scanner *sc, const struct mp_scan_options *option
 	rc = mp_kpage_open(&sc->kpage, sc->sysroot);
 	sc->batch = malloc(sizeof(*sc->batch));
 	sc->records = malloc(MP_SCAN_BATCH * sizeof(*sc->records));
-	sc->content = mmap(NULL, MP_SCAN_BATCH * MP_PAGE_SIZE, PROT_READ | PROT_WRITE,
+	sc->content = mmap(NULL, MP_SCAN_READ * MP_PAGE_SIZE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sc->content == MAP_FAILED)
 		sc->content = NULL;
@@ -704,7 +697,7 @@ static void close_scanner(struct scanner *sc)
 	free(sc->batch);
 	free(sc->records);
 	if (sc->content)
-		munmap(sc->content, MP_SCAN_BATCH * MP_PAGE_SIZE);
+		munmap(sc->content, MP_SCAN_READ * MP_PAGE_SIZE);
 }
 
 static void fill_set_info(struct scanner *sc, struct mp_set_info *info)

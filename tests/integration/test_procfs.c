@@ -28,6 +28,20 @@ static uint64_t rollup_rss_pages(pid_t pid)
 	return kib / 4;
 }
 
+/* The map count of pfn, read from /proc/kpagecount on its own. */
+static uint64_t kernel_count(uint64_t pfn)
+{
+	uint64_t count = UINT64_MAX;
+	int fd = open("/proc/kpagecount", O_RDONLY);
+
+	if (fd >= 0) {
+		if (pread(fd, &count, 8, (off_t)(pfn * 8)) != 8)
+			count = UINT64_MAX;
+		close(fd);
+	}
+	return count;
+}
+
 static void test_records_match_kernel(void **state)
 {
 	size_t pages = REGION_SIZE / MP_PAGE_SIZE;
@@ -66,6 +80,7 @@ static void test_records_match_kernel(void **state)
 		assert_int_equal(p->pagemap, entries[slot] & MP_PM_FLAGS_MASK);
 		assert_true(p->flags & MP_PAGE_PFN_VALID);
 		assert_true(p->kpageflags & (1ull << MP_KPF_ANON));
+		assert_int_equal(p->mapcount, kernel_count(p->pfn));
 		assert_int_equal(p->mapcount, 1);
 		if (slot % 4 == 0) {
 			memset(page, 0, sizeof(page));
@@ -209,6 +224,9 @@ static void test_scan_changes_nothing(void **state)
 		assert_int_equal(rc, 0);
 		assert_int_equal(count_in(c, 0, region, REGION_SIZE, MP_PAGE_PFN_VALID), pages);
 		assert_int_equal(count_in(c, 1, region, REGION_SIZE, MP_PAGE_PFN_VALID), pages);
+		for (size_t i = 0; i < c->page_count; i++)
+			if (c->pages[i].index == region / MP_PAGE_SIZE)
+				assert_int_equal(c->pages[i].mapcount, 2);
 		collector_free(c);
 	}
 	for (int i = 0; i < 2; i++) {
