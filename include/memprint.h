@@ -944,8 +944,8 @@ int mp_pagecache_report_write(FILE *out, const struct mp_pagecache_report *repor
  * Print reports as mp_report_print() does, with the page-cache report of
  * each set (caches[i] for reports[i], NULL where a set had no page cache):
  * a table after the reports, or in JSON a "page_cache" member of the outer
- * object, an object for one set and an array for several.  CSV output has
- * no page-cache part.
+ * object, an object for one set and an array for several.  Without any
+ * page-cache report, and for CSV, the output is that of mp_report_print().
  */
 int mp_report_print_with_pagecache(FILE *out, const struct mp_report *const *reports,
 				   const struct mp_pagecache_report *const *caches, size_t count,

@@ -269,8 +269,13 @@ int mp_report_print_with_pagecache(FILE *out, const struct mp_report *const *rep
 				   const struct mp_pagecache_report *const *caches, size_t count,
 				   const struct mp_output_options *options, struct mp_error *error)
 {
+	bool any = false;
 	int rc;
 
+	for (size_t i = 0; i < count; i++)
+		any |= caches[i] != NULL;
+	if (!any)
+		return mp_report_print(out, reports, count, options, error);
 	if (options->format == MP_OUTPUT_JSON)
 		return print_json_with_cache(out, reports, caches, count, options, error);
 	rc = mp_report_print(out, reports, count, options, error);
