@@ -80,6 +80,7 @@ struct mp_pc_scan {
 	bool has_cachestat;		/* cachestat(2) is in this kernel (6.5+) */
 	bool cap_fowner;		/* the kernel reports residency of every file */
 	uid_t euid;
+	pid_t pid;			/* ours, for process_vm_readv(2) */
 	int pagemap_fd;			/* /proc/self/pagemap */
 	struct mp_kpage kpage;
 	uint32_t next_file;		/* index of the next file record */

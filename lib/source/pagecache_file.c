@@ -139,7 +139,7 @@ static size_t copy_pages(struct mp_pc_scan *scan, struct pc_window *window, size
 	}
 
 	do {
-		n = process_vm_readv(getpid(), &local, 1, remote, runs, 0);
+		n = process_vm_readv(scan->pid, &local, 1, remote, runs, 0);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return 0;
