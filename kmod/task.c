@@ -352,6 +352,8 @@ static int task_step(struct mpk_session *session)
 	status = task_status(ts);
 	if (status != MPK_TASK_COMPLETE)
 		return task_finish(session, status);
+	if (ts->addr >= ts->end)
+		return task_finish(session, MPK_TASK_COMPLETE);
 	if (mmap_read_lock_killable(ts->mm))
 		return -EINTR;
 
