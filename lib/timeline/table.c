@@ -10,10 +10,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "timeline.h"
 
 #define TL_INITIAL_SLOTS 1024
+#define TL_HUGE_PAGE (2u << 20)
+#define TL_SWEEP_AHEAD 24	/* slots between an entry and the one prefetched for */
 
 /* Size, hash and empty test of an entry type, for the shared code. */
 struct tl_layout {
@@ -22,27 +25,11 @@ struct tl_layout {
 	bool (*empty)(const void *entry);
 };
 
-/* The finaliser of SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): a bijective mix. */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
-
-static inline uint64_t mapping_hash(int32_t pid, uint64_t vpn)
-{
-	return mix64(vpn ^ ((uint64_t)(uint32_t)pid << 40) ^ ((uint64_t)(uint32_t)pid >> 24));
-}
-
 static uint64_t mapping_entry_hash(const void *entry)
 {
 	const struct tl_mapping *m = entry;
 
-	return mapping_hash(m->pid, m->vpn);
+	return tl_mapping_hash(m->pid, m->vpn);
 }
 
 static bool mapping_entry_empty(const void *entry)
@@ -53,7 +40,7 @@ static bool mapping_entry_empty(const void *entry)
 /* Digests are already uniform, but 32-bit ones fill only the low half. */
 static uint64_t content_entry_hash(const void *entry)
 {
-	return mix64(((const struct tl_content *)entry)->digest);
+	return tl_mix64(((const struct tl_content *)entry)->digest);
 }
 
 static bool content_entry_empty(const void *entry)
@@ -63,7 +50,7 @@ static bool content_entry_empty(const void *entry)
 
 static uint64_t frame_entry_hash(const void *entry)
 {
-	return mix64(*(const uint64_t *)entry);
+	return tl_mix64(*(const uint64_t *)entry);
 }
 
 static bool frame_entry_empty(const void *entry)
@@ -86,9 +73,28 @@ static inline void *slot_at(const struct tl_table *table, const struct tl_layout
 	return (char *)table->slots + i * layout->size;
 }
 
+/*
+ * Zeroed slots.  Tables of 2 MiB and more request transparent huge pages,
+ * because every lookup is a random access, and with 4 KiB pages most of
+ * them would also miss the TLB.
+ */
+static void *alloc_slots(size_t count, size_t size)
+{
+	size_t bytes = count * size;
+	void *slots;
+
+	if (bytes < TL_HUGE_PAGE)
+		return calloc(count, size);
+	if (posix_memalign(&slots, TL_HUGE_PAGE, bytes) != 0)
+		return NULL;
+	madvise(slots, bytes, MADV_HUGEPAGE);
+	memset(slots, 0, bytes);
+	return slots;
+}
+
 static int table_init(struct tl_table *table, const struct tl_layout *layout)
 {
-	table->slots = calloc(TL_INITIAL_SLOTS, layout->size);
+	table->slots = alloc_slots(TL_INITIAL_SLOTS, layout->size);
 	if (!table->slots)
 		return -ENOMEM;
 	table->mask = TL_INITIAL_SLOTS - 1;
@@ -101,7 +107,7 @@ static int table_grow(struct tl_table *table, const struct tl_layout *layout)
 {
 	struct tl_table bigger = { .mask = table->mask * 2 + 1, .count = table->count };
 
-	bigger.slots = calloc(bigger.mask + 1, layout->size);
+	bigger.slots = alloc_slots(bigger.mask + 1, layout->size);
 	if (!bigger.slots)
 		return -ENOMEM;
 
@@ -164,7 +170,8 @@ static void table_delete_at(struct tl_table *table, const struct tl_layout *layo
  * the sweep looks at the slot of a deleted entry again.
  */
 static void table_sweep(struct tl_table *table, const struct tl_layout *layout,
-			bool (*visit)(void *ctx, void *entry), void *ctx)
+			bool (*visit)(void *ctx, void *entry),
+			void (*ahead)(void *ctx, const void *entry), void *ctx)
 {
 	size_t slots = table->mask + 1;
 	size_t start = 0;
@@ -176,6 +183,12 @@ static void table_sweep(struct tl_table *table, const struct tl_layout *layout,
 		size_t i = (start + step) & table->mask;
 		void *entry = slot_at(table, layout, i);
 
+		if (ahead) {
+			const void *later = slot_at(table, layout, (i + TL_SWEEP_AHEAD) & table->mask);
+
+			if (!layout->empty(later))
+				ahead(ctx, later);
+		}
 		while (!layout->empty(entry) && !visit(ctx, entry))
 			table_delete_at(table, layout, i);
 	}
@@ -210,7 +223,7 @@ struct tl_mapping *tl_mapping_get(struct tl_table *table, int32_t pid, uint64_t 
 		return NULL;
 
 	slots = table->slots;
-	for (i = mapping_hash(pid, vpn) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
+	for (i = tl_mapping_hash(pid, vpn) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
 		if (slots[i].vpn == vpn && slots[i].pid == pid)
 			return &slots[i];
 	}
@@ -222,6 +235,7 @@ struct tl_mapping *tl_mapping_get(struct tl_table *table, int32_t pid, uint64_t 
 
 struct mapping_visitor {
 	bool (*visit)(void *ctx, struct tl_mapping *mapping);
+	void (*ahead)(void *ctx, const struct tl_mapping *mapping);
 	void *ctx;
 };
 
@@ -232,12 +246,21 @@ static bool visit_mapping(void *ctx, void *entry)
 	return visitor->visit(visitor->ctx, entry);
 }
 
-void tl_mapping_sweep(struct tl_table *table,
-		      bool (*visit)(void *ctx, struct tl_mapping *mapping), void *ctx)
+static void mapping_ahead(void *ctx, const void *entry)
 {
-	struct mapping_visitor visitor = { visit, ctx };
+	struct mapping_visitor *visitor = ctx;
 
-	table_sweep(table, &mapping_layout, visit_mapping, &visitor);
+	visitor->ahead(visitor->ctx, entry);
+}
+
+void tl_mapping_sweep(struct tl_table *table,
+		      bool (*visit)(void *ctx, struct tl_mapping *mapping),
+		      void (*ahead)(void *ctx, const struct tl_mapping *mapping), void *ctx)
+{
+	struct mapping_visitor visitor = { visit, ahead, ctx };
+
+	table_sweep(table, &mapping_layout, visit_mapping, ahead ? mapping_ahead : NULL,
+		    &visitor);
 }
 
 /* ---------------------------------------------------------------- contents */
@@ -251,7 +274,7 @@ struct tl_content *tl_content_find(const struct tl_table *table, uint64_t digest
 {
 	struct tl_content *slots = table->slots;
 
-	for (size_t i = mix64(digest) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
+	for (size_t i = tl_mix64(digest) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
 		if (slots[i].digest == digest)
 			return &slots[i];
 	}
@@ -267,7 +290,7 @@ struct tl_content *tl_content_get(struct tl_table *table, uint64_t digest)
 		return NULL;
 
 	slots = table->slots;
-	for (i = mix64(digest) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
+	for (i = tl_mix64(digest) & table->mask; slots[i].seen; i = (i + 1) & table->mask) {
 		if (slots[i].digest == digest)
 			return &slots[i];
 	}
@@ -293,7 +316,7 @@ void tl_content_sweep(struct tl_table *table,
 {
 	struct content_visitor visitor = { visit, ctx };
 
-	table_sweep(table, &content_layout, visit_content, &visitor);
+	table_sweep(table, &content_layout, visit_content, NULL, &visitor);
 }
 
 /* ------------------------------------------------------------------ frames */
@@ -318,7 +341,7 @@ int tl_frame_set_add(struct tl_table *set, uint64_t pfn)
 		return -ENOMEM;
 
 	slots = set->slots;
-	for (size_t i = mix64(stored) & set->mask;; i = (i + 1) & set->mask) {
+	for (size_t i = tl_mix64(stored) & set->mask;; i = (i + 1) & set->mask) {
 		if (slots[i] == stored)
 			return 0;
 		if (!slots[i]) {

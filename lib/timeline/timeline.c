@@ -21,6 +21,7 @@
 
 #define NS_PER_SEC 1000000000ll
 #define DEFAULT_STABLE_SETS 4
+#define PREFETCH_DISTANCE 12	/* page records */
 
 struct series_task {
 	struct mp_timeline_task public;
@@ -318,12 +319,31 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 	return track_mapping(tl, page, digest, zero_page);
 }
 
+/* Prefetch the table slots that add_page() will touch for page. */
+static void prefetch_page(const struct mp_timeline *tl, const struct mp_page *page)
+{
+	uint64_t digest = mp_digest_key(page->digest, tl->digest_size);
+
+	if (page->flags & MP_PAGE_NO_DIGEST)
+		return;
+	tl_content_prefetch(&tl->contents, digest);
+	if (page->flags & MP_PAGE_PFN_VALID)
+		tl_frame_prefetch(&tl->frames, page->pfn);
+	if (page->task < tl->set_task_count)
+		tl_mapping_prefetch(&tl->mappings, tl->tasks[tl->set_tasks[page->task]].public.pid,
+				    page->index);
+}
+
 static int timeline_pages(void *ctx, const struct mp_page *pages, size_t count)
 {
 	struct mp_timeline *tl = ctx;
 
 	for (size_t i = 0; i < count; i++) {
-		int rc = add_page(tl, &pages[i]);
+		int rc;
+
+		if (i + PREFETCH_DISTANCE < count)
+			prefetch_page(tl, &pages[i + PREFETCH_DISTANCE]);
+		rc = add_page(tl, &pages[i]);
 
 		if (rc == -EBADMSG)
 			return mp_fail(&tl->error, rc, "timeline: set %u: page of task %u, "
@@ -342,6 +362,13 @@ static bool is_opportunity(const struct mp_timeline *tl, uint64_t digest)
 	const struct tl_content *content = tl_content_find(&tl->contents, digest);
 
 	return content && content->seen == tl->set && content->frames >= 2;
+}
+
+static void prefetch_content(void *ctx, const struct tl_mapping *mapping)
+{
+	const struct mp_timeline *tl = ctx;
+
+	tl_content_prefetch(&tl->contents, mapping->digest);
 }
 
 /* Open, extend or close the merge run of a mapping.  Drop it if it is gone. */
@@ -423,7 +450,7 @@ static int timeline_end_set(void *ctx, const struct mp_set_end *end)
 		tl->state_bytes_max = state_bytes(tl);
 
 	/* The mappings first: they look up the frame counts the content sweep drops. */
-	tl_mapping_sweep(&tl->mappings, sweep_mapping, tl);
+	tl_mapping_sweep(&tl->mappings, sweep_mapping, prefetch_content, tl);
 	tl_content_sweep(&tl->contents, sweep_content, tl);
 	update_tasks(tl);
 	tl->common_mappings += tl->row.common_mappings;
@@ -544,7 +571,7 @@ int mp_timeline_finish(struct mp_timeline *timeline, struct mp_timeline_summary 
 	tl->finished = true;
 	if (tl->set) {
 		tl->end_ns = series_end(tl);
-		tl_mapping_sweep(&tl->mappings, close_mapping, tl);
+		tl_mapping_sweep(&tl->mappings, close_mapping, NULL, tl);
 		tl_content_sweep(&tl->contents, close_content, tl);
 	}
 

@@ -44,6 +44,48 @@ struct tl_table {
 	size_t count;			/* entries in use */
 };
 
+/* The finaliser of SplitMix64 (Steele, Lea, Flood, OOPSLA 2014): a bijective mix. */
+static inline uint64_t tl_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static inline uint64_t tl_mapping_hash(int32_t pid, uint64_t vpn)
+{
+	return tl_mix64(vpn ^ ((uint64_t)(uint32_t)pid << 40) ^ ((uint64_t)(uint32_t)pid >> 24));
+}
+
+/*
+ * Start loading the home slot of a key into the cache.  Lookups are random
+ * accesses into tables larger than the caches, so the engine asks for the
+ * slots of a page a few records ahead of the one it works on.
+ */
+static inline void tl_mapping_prefetch(const struct tl_table *table, int32_t pid, uint64_t vpn)
+{
+	const struct tl_mapping *slots = table->slots;
+
+	__builtin_prefetch(&slots[tl_mapping_hash(pid, vpn) & table->mask], 1);
+}
+
+static inline void tl_content_prefetch(const struct tl_table *table, uint64_t digest)
+{
+	const struct tl_content *slots = table->slots;
+
+	__builtin_prefetch(&slots[tl_mix64(digest) & table->mask], 1);
+}
+
+static inline void tl_frame_prefetch(const struct tl_table *set, uint64_t pfn)
+{
+	const uint64_t *slots = set->slots;
+
+	__builtin_prefetch(&slots[tl_mix64(pfn + 1) & set->mask], 1);
+}
+
 int tl_mapping_table_init(struct tl_table *table);
 /*
  * Find the entry of (pid, vpn), or add one with only its key set (seen == 0)
@@ -57,7 +99,7 @@ struct tl_content *tl_content_get(struct tl_table *table, uint64_t digest);
 /* The entry of digest, or NULL. */
 struct tl_content *tl_content_find(const struct tl_table *table, uint64_t digest);
 
-/* The frame set holds PFN + 1 per slot, 0 for an empty slot. */
+/* The frame set stores PFN + 1 per slot, 0 for an empty slot. */
 int tl_frame_set_init(struct tl_table *set);
 void tl_frame_set_clear(struct tl_table *set);
 /* Add pfn; returns 1 if it was new, 0 if already there, -ENOMEM. */
@@ -65,10 +107,12 @@ int tl_frame_set_add(struct tl_table *set, uint64_t pfn);
 
 /*
  * Visit every entry once and remove those for which visit returns false.
- * visit must not insert into the table.
+ * visit must not insert into the table.  ahead (may be NULL) is called
+ * with an entry a few slots before visit is, to prefetch what visit reads.
  */
 void tl_mapping_sweep(struct tl_table *table,
-		      bool (*visit)(void *ctx, struct tl_mapping *mapping), void *ctx);
+		      bool (*visit)(void *ctx, struct tl_mapping *mapping),
+		      void (*ahead)(void *ctx, const struct tl_mapping *mapping), void *ctx);
 void tl_content_sweep(struct tl_table *table,
 		      bool (*visit)(void *ctx, struct tl_content *content), void *ctx);
 

@@ -55,7 +55,7 @@ static void mappings_survive_sweep(void **state)
 	assert_int_equal(table.count, ENTRIES);
 	assert_true((table.mask + 1) * 3 >= table.count * 4);
 
-	tl_mapping_sweep(&table, drop_thirds, &count);
+	tl_mapping_sweep(&table, drop_thirds, NULL, &count);
 	assert_int_equal(count.visited, ENTRIES);
 	assert_int_equal(count.kept, expected_kept);
 	assert_int_equal(table.count, expected_kept);
