@@ -33,9 +33,10 @@
 struct mp_maps_entry {
 	struct mp_region region;	/* task is left 0; path points into the reader */
 	bool vsyscall;			/* [vsyscall]: not in the page tables */
-	bool has_ksm;			/* smaps has a "KSM:" field (Linux 6.6+) */
+	bool has_ksm;			/* smaps has a "KSM:" field (not on older kernels) */
 	uint64_t ksm_bytes;		/* smaps "KSM:" */
 	uint64_t rss_bytes;		/* smaps "Rss:" */
+	uint64_t anon_bytes;		/* smaps "Anonymous:" */
 };
 
 struct mp_maps_reader {

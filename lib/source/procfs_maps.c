@@ -245,6 +245,8 @@ static void parse_field(const char *line, struct mp_maps_entry *entry)
 		entry->region.vm_flags = mp_maps_parse_vmflags(line + 8);
 	else if (sscanf(line, "Rss: %llu kB", &kib) == 1)
 		entry->rss_bytes = kib * 1024;
+	else if (sscanf(line, "Anonymous: %llu kB", &kib) == 1)
+		entry->anon_bytes = kib * 1024;
 	else if (sscanf(line, "KSM: %llu kB", &kib) == 1) {
 		entry->ksm_bytes = kib * 1024;
 		entry->has_ksm = true;

@@ -32,6 +32,19 @@ enum slot_state {
 	SLOT_READ,		/* content read */
 };
 
+/*
+ * On a kernel that sets KPF_KSM on every anonymous page, smaps' "KSM:" of
+ * the area decides: none of its pages, all of its anonymous pages, or
+ * some, which are then taken to be the anonymous pages that pagemap does
+ * not show exclusively mapped (a KSM page never is; a page shared after
+ * fork is not either, so this is an upper bound).
+ */
+enum region_ksm {
+	REGION_KSM_NONE,
+	REGION_KSM_ALL,
+	REGION_KSM_SOME,
+};
+
 /* One batch of consecutive virtual pages. */
 struct batch {
 	uint64_t start;			/* virtual address of slot 0 */
@@ -81,6 +94,7 @@ struct task_scan {
 	bool warned_unreadable;
 	uint32_t region;		/* index of the current region */
 	uint32_t region_vm_flags;
+	enum region_ksm region_ksm;	/* where kpageflags' KPF_KSM cannot be trusted */
 };
 
 static void scan_warn(struct scanner *sc, const char *format, ...) MP_PRINTF(2, 3);
@@ -312,6 +326,17 @@ static uint32_t page_flags(struct scanner *sc, struct task_scan *ts, uint64_t pf
 	return flags;
 }
 
+static uint64_t fix_ksm_flag(const struct task_scan *ts, uint64_t kflags, uint64_t entry)
+{
+	const uint64_t ksm = 1ull << MP_KPF_KSM;
+
+	if (!(kflags & (1ull << MP_KPF_ANON)) || ts->region_ksm == REGION_KSM_NONE)
+		return kflags & ~ksm;
+	if (ts->region_ksm == REGION_KSM_ALL || !(entry & MP_PM_EXCLUSIVE))
+		return kflags | ksm;
+	return kflags & ~ksm;
+}
+
 /* A present page with PFN 0: the kernel hides PFNs from us. */
 static void note_hidden_pfn(struct scanner *sc)
 {
@@ -339,7 +364,7 @@ static int emit_records(struct scanner *sc, struct task_scan *ts, struct batch *
 		if (!b->pfns[i] && sc->pfn_valid)
 			note_hidden_pfn(sc);
 		if (sc->set_flags & MP_SET_KPF_KSM_BROKEN)
-			kflags &= ~(1ull << MP_KPF_KSM);
+			kflags = fix_ksm_flag(ts, kflags, b->pm[i]);
 
 		p = &sc->records[sc->record_count++];
 		memset(p, 0, sizeof(*p));
@@ -468,6 +493,8 @@ static int send_region(struct scanner *sc, struct task_scan *ts, struct mp_maps_
 	e->region.task = ts->index;
 	ts->region = sc->regions++;
 	ts->region_vm_flags = e->region.vm_flags;
+	ts->region_ksm = !e->has_ksm || e->ksm_bytes == 0 ? REGION_KSM_NONE :
+			 e->ksm_bytes >= e->anon_bytes ? REGION_KSM_ALL : REGION_KSM_SOME;
 	if (sc->sink->ops->region) {
 		rc = sc->sink->ops->region(sc->sink->ctx, &e->region);
 		if (rc < 0)
@@ -642,8 +669,8 @@ static void probe_kernel(struct scanner *sc)
 		if (mp_kpage_lookup(&sc->kpage, &pfn, 1, &kflags, &kcount) == 0 &&
 		    (kflags & (1ull << MP_KPF_KSM)) && (kflags & (1ull << MP_KPF_ANON))) {
 			sc->set_flags |= MP_SET_KPF_KSM_BROKEN;
-			scan_warn(sc, "this kernel sets KPF_KSM on every anonymous page: "
-				  "KSM flags of pages are cleared");
+			scan_warn(sc, "this kernel sets KPF_KSM on every anonymous page: KSM pages "
+				  "are estimated from the KSM: field of smaps");
 		}
 	} else if ((entry & MP_PM_PRESENT) && pfn) {
 		scan_warn(sc, "cannot read /proc/kpageflags or /proc/kpagecount: page flags and "

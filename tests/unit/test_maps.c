@@ -127,6 +127,7 @@ static void test_smaps_fields(void **state)
 	assert_true(entry.has_ksm);
 	assert_int_equal(entry.ksm_bytes, 1024 * 1024);
 	assert_int_equal(entry.rss_bytes, 2048 * 1024);
+	assert_int_equal(entry.anon_bytes, 2048 * 1024);
 	mp_maps_close(&reader);
 }
 
