@@ -4,9 +4,8 @@
  *
  * crc32 is the IEEE 802.3 CRC-32 of zlib, gzip and PNG (reflected,
  * polynomial 0xEDB88320, initial value and final XOR 0xFFFFFFFF).  ISA-L's
- * crc32_gzip_refl() takes and returns the CRC without that pre- and
- * post-inversion applied by the caller, as zlib's crc32() does, so
- * crc32_gzip_refl(0, buf, len) == crc32(0, buf, len).
+ * crc32_gzip_refl() applies both inversions itself, as zlib's crc32() does,
+ * so crc32_gzip_refl(0, buf, len) == crc32(0, buf, len).
  *
  * crc32c is the Castagnoli CRC-32 of iSCSI (RFC 3720) and ext4.  ISA-L's
  * crc32_iscsi() leaves both inversions to the caller: the standard value is

@@ -4,9 +4,9 @@
  * their keyed form, HMAC (RFC 2104)
  *
  * Each hasher fetches its EVP_MD once and reuses one EVP_MD_CTX (or one
- * EVP_MAC_CTX for HMAC) for every page: on 4 KiB pages that is 8-10 %
- * faster than the one-shot EVP_Digest(), which sets up a context per
- * call, and 3-11 % faster than nettle 3.8 (docs/hashes.md has the numbers).
+ * EVP_MAC_CTX for HMAC) for every page.  On 4 KiB pages that is 7-12 %
+ * faster than the one-shot EVP_Digest(), which sets up a context per call,
+ * and 4-16 % faster than nettle 3.8 (docs/hashes.md has the numbers).
  */
 #include <errno.h>
 
@@ -82,9 +82,10 @@ out:
 }
 
 /*
- * NOTE: after a successful set-up these EVP calls fail only on misuse, so
- * their results are not checked per page; a failure would leave a wrong
- * digest, not a crash.
+ * NOTE: mp_hash_page() has no error return, so these results are not
+ * checked.  After a successful set-up the calls fail only on misuse or when
+ * memory runs out (HMAC copies its keyed state per page), and such a
+ * failure leaves a wrong digest.
  */
 static void evp_page(struct mp_hash *hash, const uint8_t *page, uint8_t *digest)
 {

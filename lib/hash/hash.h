@@ -24,7 +24,10 @@
 
 struct mp_hash;
 
-/* Hash one page that is known not to be zero-filled. */
+/*
+ * Hash one page.  hash.c calls it for a zero-filled page only once, in
+ * mp_hash_open(), and copies that digest afterwards.
+ */
 typedef void mp_hash_page_fn(struct mp_hash *hash, const uint8_t *page, uint8_t *digest);
 
 /*
