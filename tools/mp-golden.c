@@ -3,6 +3,7 @@
  * mp-golden.c - write the golden snapshot files of tests/golden
  *
  * Usage: mp-golden DIR
+ *        mp-golden --large FILE
  *
  * Every record is spelled out below, so that the expected dumps checked in
  * beside the files can be compared with this source by eye.  The files
@@ -11,6 +12,9 @@
  * newlines, quotes and bytes that are not UTF-8, and digest widths of 4, 8,
  * 16 and 32 bytes.  Digests are made-up bytes, not hashes of real pages:
  * the format stores them without knowing the algorithm.
+ *
+ * With --large, FILE gets one set of 20000 pages, which fills several
+ * blocks, for the tests of damaged files.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +52,10 @@ static struct mp_writer *open_file(const char *name, bool compress, bool append)
 	struct mp_writer *writer;
 	char path[4096];
 
-	snprintf(path, sizeof(path), "%s/%s", output_dir, name);
+	if (output_dir)
+		snprintf(path, sizeof(path), "%s/%s", output_dir, name);
+	else
+		snprintf(path, sizeof(path), "%s", name);
 	check(mp_writer_open(&writer, path, &options, &error), path);
 	return writer;
 }
@@ -242,13 +249,44 @@ static void write_series_set(struct mp_sink *sink, uint64_t seconds, uint8_t see
 	check(sink->ops->end_set(sink->ctx, &set_end), "end set");
 }
 
+/* One task with 20000 pages of one region: several blocks in one set. */
+static void write_large_set(struct mp_sink *sink)
+{
+	struct mp_set_info info = set_info(MP_SOURCE_SYNTHETIC, MP_HASH_XXH3, 0);
+	struct mp_task task = { .pid = 1, .comm = "large" };
+	struct mp_region region = { .task = 0, .kind = MP_REGION_ANON, .start = 0x100000000,
+				    .end = 0x100000000 + 20000 * 4096ull,
+				    .prot = MP_PROT_READ | MP_PROT_WRITE };
+	struct mp_task_end end = { .task = 0, .pages = 20000 };
+	struct mp_set_end set_end = { .duration_ns = 1 };
+	struct mp_page page;
+
+	check(sink->ops->begin_set(sink->ctx, &info), "begin set");
+	check(sink->ops->task(sink->ctx, &task), "task");
+	check(sink->ops->region(sink->ctx, &region), "region");
+	for (uint32_t i = 0; i < 20000; i++) {
+		page = anon_page(0, 0, 0x100000 + i, 0x40000 + i * 3, (uint8_t)i);
+		page.digest[0] = (uint8_t)(i >> 8);
+		put_pages(sink, &page, 1);
+	}
+	check(sink->ops->task_end(sink->ctx, &end), "task end");
+	check(sink->ops->end_set(sink->ctx, &set_end), "end set");
+}
+
 int main(int argc, char **argv)
 {
 	struct mp_writer *writer;
 	struct mp_sink sink;
 
+	if (argc == 3 && !strcmp(argv[1], "--large")) {
+		writer = open_file(argv[2], false, false);
+		sink = mp_writer_sink(writer);
+		write_large_set(&sink);
+		close_file(writer);
+		return 0;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "Usage: mp-golden DIR\n");
+		fprintf(stderr, "Usage: mp-golden DIR\n       mp-golden --large FILE\n");
 		return 2;
 	}
 	output_dir = argv[1];
