@@ -102,8 +102,9 @@ static void test_records_match_kernel(void **state)
 /*
  * Reading a page through /proc/PID/mem marks it accessed (FOLL_TOUCH), so
  * the LRU aging bits of kpageflags may change from one scan to the next.
- * Map counts are left out: other processes map and unmap the same library
- * pages between two scans.
+ * Map counts and the exclusive bit are left out: other processes map and
+ * unmap the same library pages between two scans, and a target still
+ * shares pages of this test process's heap copy-on-write.
  */
 #define LRU_AGING (1ull << 2 | 1ull << 6 | 1ull << MP_KPF_IDLE)
 
@@ -115,7 +116,8 @@ static void assert_same_records(const struct collector *a, const struct collecto
 		/* Digests are compared over the width in use; the rest is not written. */
 		assert_int_equal(a->pages[i].index, b->pages[i].index);
 		assert_int_equal(a->pages[i].pfn, b->pages[i].pfn);
-		assert_int_equal(a->pages[i].pagemap, b->pages[i].pagemap);
+		assert_int_equal(a->pages[i].pagemap & ~MP_PM_EXCLUSIVE,
+				 b->pages[i].pagemap & ~MP_PM_EXCLUSIVE);
 		assert_int_equal(a->pages[i].kpageflags & ~LRU_AGING,
 				 b->pages[i].kpageflags & ~LRU_AGING);
 		assert_int_equal(a->pages[i].flags, b->pages[i].flags);
@@ -298,6 +300,34 @@ static void test_prot_none_skipped(void **state)
 	free(entries);
 }
 
+/* Guard pages carry pagemap bit 62 "swapped" too: they count as PROT_NONE, not swap. */
+static void test_guard_pages(void **state)
+{
+	struct collector *with_ioctl, *plain;
+	struct target t;
+	size_t pages = REGION_SIZE / 16 / MP_PAGE_SIZE;
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t, FILL_PATTERN, REGION_SIZE / 16));
+	if (target_command(&t, 'g') != 'g') {
+		target_stop(&t);
+		mp_test_skip("MADV_GUARD_INSTALL is not supported (Linux 6.13+)");
+	}
+	with_ioctl = scan_into(&t.pid, 1, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	plain = scan_into(&t.pid, 1, true, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_same_records(with_ioctl, plain);
+	assert_int_equal(count_in(plain, 0, t.region, REGION_SIZE / 16, 0), pages - 4);
+	assert_int_equal(plain->ends[0].skipped[MP_SKIP_PROT_NONE], 4);
+	assert_int_equal(plain->ends[0].skipped[MP_SKIP_SWAPPED], 0);
+	collector_free(with_ioctl);
+	collector_free(plain);
+	target_stop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -306,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_scan_changes_nothing),
 		cmocka_unit_test(test_thp_subpages),
 		cmocka_unit_test(test_prot_none_skipped),
+		cmocka_unit_test(test_guard_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

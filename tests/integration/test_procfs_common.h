@@ -6,8 +6,10 @@
  * A target is a forked child that maps a region, fills it with known
  * content, reports the region's address, and then obeys one-byte commands
  * on a pipe: 'u' unmaps the region, 'e' executes /bin/sleep, 'p' protects
- * the region PROT_NONE, 'q' exits.  It answers each command with one byte
- * ('e' with the end of file that exec's close-on-exec causes).
+ * the region PROT_NONE, 'g' turns its first four pages into guard pages
+ * (MADV_GUARD_INSTALL, Linux 6.13+), 'q' exits.  It answers each command
+ * with one byte, the command or 'n' when it failed ('e' with the end of
+ * file that exec's close-on-exec causes).
  */
 #ifndef MEMPRINT_TEST_PROCFS_COMMON_H
 #define MEMPRINT_TEST_PROCFS_COMMON_H
@@ -24,6 +26,9 @@
 #include "testlib.h"
 
 #define HUGE_SIZE (2u << 20)
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
 
 enum fill {
 	FILL_PATTERN,		/* page i: every fourth zero-filled, the rest fill_page(i) */
@@ -85,6 +90,8 @@ static inline void target_serve(uint8_t *p, size_t size, int command_fd, int rep
 	char c;
 
 	while (read(command_fd, &c, 1) == 1) {
+		if (c == 'g' && madvise(p, 4 * MP_PAGE_SIZE, MADV_GUARD_INSTALL) < 0)
+			c = 'n';
 		if (c == 'u')
 			munmap(p, size);
 		else if (c == 'p')
@@ -132,14 +139,16 @@ static inline bool target_start(struct target *t, enum fill fill, size_t size)
 	       (t->region = address) != 0;
 }
 
-/* Send a command and wait for its reply (or the end of file after an exec). */
-static inline void target_command(struct target *t, char c)
+/* Send a command and return its reply (0 at the end of file after an exec). */
+static inline char target_command(struct target *t, char c)
 {
-	char reply;
+	char reply = 0;
 
 	if (write(t->command_fd, &c, 1) != 1)
-		return;
-	(void)!read(t->reply_fd, &reply, 1);
+		return 0;
+	if (read(t->reply_fd, &reply, 1) != 1)
+		return 0;
+	return reply;
 }
 
 static inline void target_stop(struct target *t)
