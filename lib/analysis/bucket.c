@@ -12,6 +12,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "analysis/analysis.h"
 
 /* The least size that is a whole number of slots (24 bytes) and of pages. */
@@ -37,12 +41,62 @@ int bucket_grow(struct bucket *bucket)
 	return 0;
 }
 
+/* Copy the stage with non-temporal stores, which skip reading the lines first. */
+static void stream_stage(struct slot *dst, const struct slot *stage)
+{
+#if defined(__SSE2__)
+	__m128i *d = (__m128i *)dst;
+	const __m128i *s = (const __m128i *)stage;
+
+	for (size_t i = 0; i < sizeof(struct slot) * BUCKET_STAGE_SLOTS / 16; i++)
+		_mm_stream_si128(d + i, _mm_loadu_si128(s + i));
+#else
+	memcpy(dst, stage, sizeof(struct slot) * BUCKET_STAGE_SLOTS);
+#endif
+}
+
+int bucket_write_stage(struct bucket *bucket)
+{
+	/* The capacity is a multiple of 512 slots, so a stage never straddles its end. */
+	if (bucket->count == bucket->capacity) {
+		int rc = bucket_grow(bucket);
+
+		if (rc < 0) {
+			bucket->staged--;
+			return rc;
+		}
+	}
+	stream_stage(bucket->slots + bucket->count, bucket->stage);
+	bucket->count += BUCKET_STAGE_SLOTS;
+	bucket->staged = 0;
+	return 0;
+}
+
+int bucket_flush(struct bucket *bucket)
+{
+	if (bucket->count + bucket->staged > bucket->capacity) {
+		int rc = bucket_grow(bucket);
+
+		if (rc < 0)
+			return rc;
+	}
+	memcpy(bucket->slots + bucket->count, bucket->stage, bucket->staged * sizeof(struct slot));
+	bucket->count += bucket->staged;
+	bucket->staged = 0;
+#if defined(__SSE2__)
+	/* Order the non-temporal stores before the array is read. */
+	_mm_sfence();
+#endif
+	return 0;
+}
+
 void bucket_free(struct bucket *bucket)
 {
 	if (bucket->slots)
 		munmap(bucket->slots, bucket->capacity * sizeof(struct slot));
 	bucket->slots = NULL;
 	bucket->count = bucket->capacity = 0;
+	bucket->staged = 0;
 }
 
 static void insertion_sort(struct slot *s, size_t count)

@@ -560,6 +560,9 @@ static int sort_bucket(struct engine *e, struct bucket *bucket, size_t *scratch_
 {
 	int rc;
 
+	rc = bucket_flush(bucket);
+	if (rc < 0)
+		return rc;
 	*count = bucket->count;
 	if (!bucket->count)
 		return 0;
