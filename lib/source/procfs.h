@@ -66,7 +66,7 @@ uint32_t mp_maps_parse_vmflags(const char *value);
 
 /* ------------------------------------------------------------------ tasks */
 
-/* What the backend keeps of /proc/PID/stat. */
+/* The fields of /proc/PID/stat that the backend uses. */
 struct mp_proc_stat {
 	char state;
 	pid_t ppid;
@@ -81,7 +81,7 @@ int mp_proc_read_stat(const char *sysroot, pid_t pid, struct mp_proc_stat *stat)
 /* Fill task (pid, ppid, uid, comm, flags, ksm) from SYSROOT/proc/PID. */
 int mp_proc_read_task(const char *sysroot, pid_t pid, struct mp_task *task,
 		      struct mp_proc_stat *stat);
-/* Parse ksm_stat text; sets *merge_any from "ksm_merge_any: yes" (Linux 6.8+). */
+/* Parse ksm_stat text; sets *merge_any from "ksm_merge_any: yes" (newer kernels). */
 void mp_proc_parse_ksm_stat(const char *text, struct mp_ksm_task_stat *stat, bool *merge_any);
 
 /* ------------------------------------------------------ kpageflags, count */
@@ -103,8 +103,8 @@ int mp_kpage_lookup(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
 		    uint64_t *flags, uint64_t *counts);
 
 /*
- * mp_kpage_lookup() for mapped pages.  exclusive (may be NULL) holds
- * pagemap's exclusive bit per page: such a page outside a large folio has
+ * mp_kpage_lookup() for mapped pages.  exclusive (may be NULL) contains
+ * pagemap's exclusive bit per page.  Such a page outside a large folio has
  * count 1 by definition, so its kpagecount is not read.
  */
 int mp_kpage_lookup_mapped(struct mp_kpage *kpage, const uint64_t *pfns, size_t count,
@@ -147,8 +147,8 @@ void mp_pm_scanner_free(struct mp_pm_scanner *scanner);
 /* Start walking [start, end). */
 void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t end);
 /*
- * Hand out the next range that holds present or swapped pages, adjacent
- * ranges merged.  Without PAGEMAP_SCAN, the whole walk is one range.
+ * Hand out the next range that contains present, swapped or guard pages,
+ * with adjacent ranges merged.  Without PAGEMAP_SCAN, the whole walk is one range.
  * Returns 1, 0 at the end, or negative errno.
  */
 int mp_pm_scanner_next(struct mp_pm_scanner *scanner, struct mp_pm_range *range);

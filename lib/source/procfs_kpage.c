@@ -153,10 +153,10 @@ static int read_sorted(struct mp_kpage *kpage, int fd, const struct mp_kpage_slo
 }
 
 /*
- * Whether a page's map count is known to be 1 without kpagecount: pagemap
- * sets the exclusive bit exactly when the page's own map count is 1
- * (page_mapcount() on Linux 6.1, folio_precise_page_mapcount() on 6.18),
- * which for a page outside a large folio is also what kpagecount shows.
+ * Whether a page's map count is known to be 1 without kpagecount.  pagemap
+ * sets the exclusive bit when the page is mapped exactly once
+ * (Documentation/admin-guide/mm/pagemap.rst).  For a page outside a large
+ * folio that is the count kpagecount shows; test_procfs compares the two.
  */
 static bool count_is_one(bool exclusive, uint64_t flags)
 {

@@ -82,8 +82,8 @@ static bool starts_with(const char *s, size_t size, const char *prefix)
 /*
  * Tell the kind of an area from its name.  Shared anonymous memory shows
  * as "/dev/zero (deleted)" or, when named, "[anon_shmem:NAME]" (Linux
- * 6.2+); SysV segments as "/SYSV<key> (deleted)"; memfds as
- * "/memfd:NAME (deleted)".  A private /dev/zero mapping holds anonymous
+ * recent kernels); SysV segments as "/SYSV<key> (deleted)"; memfds as
+ * "/memfd:NAME (deleted)".  A private /dev/zero mapping contains anonymous
  * pages but keeps the file's name.
  */
 static uint32_t classify(const struct mp_region *r, bool *vsyscall)

@@ -46,7 +46,7 @@ struct pm_scan_arg {
 #define PAGE_IS_SWAPPED (1 << 4)
 #endif
 
-/* Guard regions (MADV_GUARD_INSTALL) as a category: Linux 6.15+. */
+/* Guard regions (MADV_GUARD_INSTALL) as a category: newer kernels, 6.18 has it. */
 #ifndef PAGE_IS_GUARD
 #define PAGE_IS_GUARD (1 << 8)
 #endif
@@ -102,9 +102,10 @@ void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t
 }
 
 /*
- * Ask for the next ranges from walk_end on.  A kernel before 6.15 rejects
- * the guard category with EINVAL (guard pages then show as swapped); one
- * before 6.7 has no PAGEMAP_SCAN and fails with ENOTTY or EINVAL.
+ * Ask for the next ranges from walk_end on.  A kernel without the guard
+ * category rejects it with EINVAL (guard pages then come back as swapped
+ * ranges); one before 6.7 has no PAGEMAP_SCAN and fails with ENOTTY or
+ * EINVAL.
  */
 static int scan_more(struct mp_pm_scanner *scanner)
 {

@@ -35,9 +35,9 @@ enum slot_state {
 /*
  * On a kernel that sets KPF_KSM on every anonymous page, smaps' "KSM:" of
  * the area decides: none of its pages, all of its anonymous pages, or
- * some, which are then taken to be the anonymous pages that pagemap does
- * not show exclusively mapped (a KSM page never is; a page shared after
- * fork is not either, so this is an upper bound).
+ * some.  Some are taken to be the anonymous pages that pagemap does not
+ * show exclusively mapped.  A KSM page never is, but a page shared after
+ * fork is not either, so this is an upper bound.
  */
 enum region_ksm {
 	REGION_KSM_NONE,

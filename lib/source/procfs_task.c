@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * procfs_task.c - read what a snapshot says about a task: /proc/PID/stat,
- * status and ksm_stat
+ * procfs_task.c - read the task facts of a snapshot from /proc/PID/stat,
+ * status, comm and ksm_stat
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -95,7 +95,7 @@ static uint32_t read_uid(const char *sysroot, pid_t pid)
 	return value;
 }
 
-/* ksm_stat exists since Linux 6.1; ksm_merge_any in it since 6.8. */
+/* ksm_stat exists since Linux 6.1; its ksm_merge_any line is newer (6.18 has it). */
 static void read_ksm_stat(const char *sysroot, pid_t pid, struct mp_task *task)
 {
 	char path[4096], text[1024];

@@ -282,7 +282,7 @@ static void test_freeze_cgroup(void **state)
 	assert_true(w.frozen_seen);
 	assert_int_not_equal(w.state_seen, 'T');
 	assert_true(c->info.flags & MP_SET_FROZEN);
-	/* Thawed: it answers a command. */
+	/* Thawed: it replies to a command. */
 	target_command(&t, 'q');
 	assert_int_equal(waitpid(t.pid, NULL, 0), t.pid);
 	t.pid = 0;

@@ -2,7 +2,7 @@
 /*
  * test_maps.c - the procfs parsers on a captured /proc tree
  *
- * tests/fixtures/procfs-basic holds a hand-checked smaps of pid 4242 with
+ * tests/fixtures/procfs-basic contains a hand-checked smaps of pid 4242 with
  * one area of each kind the kernel names differently, plus stat, status,
  * ksm_stat, KSM counters and a cgroup v2 tree for the target resolver.
  */
