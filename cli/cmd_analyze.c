@@ -133,21 +133,34 @@ static int analyze_parse(struct analyze_command *cmd, int argc, char **argv)
 struct report_list {
 	struct mp_report **reports;
 	size_t count, capacity;
+	struct mp_pagecache_report **caches;	/* per report; NULL without page cache */
 };
 
-static int keep_report(struct report_list *list, struct mp_report *report)
+static int keep_report(struct report_list *list, struct mp_report *report,
+		       struct mp_pagecache_report *cache)
 {
 	if (list->count == list->capacity) {
 		size_t n = list->capacity ? list->capacity * 2 : 8;
 		struct mp_report **p = realloc(list->reports, n * sizeof(*p));
+		struct mp_pagecache_report **c = p ? realloc(list->caches, n * sizeof(*c)) : NULL;
 
-		if (!p) {
+		if (!c) {
+			if (p)
+				list->reports = p;
 			mp_report_free(report);
+			mp_pagecache_report_free(cache);
 			return -ENOMEM;
 		}
 		list->reports = p;
+		list->caches = c;
 		list->capacity = n;
 	}
+	/* A set without page-cache files has no page-cache part. */
+	if (cache && !cache->files && !cache->files_unknown) {
+		mp_pagecache_report_free(cache);
+		cache = NULL;
+	}
+	list->caches[list->count] = cache;
 	list->reports[list->count++] = report;
 	return 0;
 }
@@ -181,29 +194,48 @@ static int analyze_files(struct analyze_command *cmd, struct mp_reader **readers
 			 struct report_list *list, struct mp_error *error)
 {
 	bool *done = calloc(cmd->path_count, sizeof(*done));
+	struct mp_pagecache_analysis_options copts = { .top = cmd->analysis.top };
+	struct mp_pagecache_analysis *cache_analysis = NULL;
 	struct mp_analysis *analysis = NULL;
-	struct mp_sink sink;
+	struct mp_tee *tee = NULL;
+	struct mp_sink sinks[2], sink;
 	int rc;
 
 	if (!done)
 		return -ENOMEM;
 	rc = mp_analysis_open(&analysis, &cmd->analysis, error);
+	if (rc == 0)
+		rc = mp_pagecache_analysis_open(&cache_analysis, &copts, error);
+	if (rc == 0) {
+		sinks[0] = mp_analysis_sink(analysis);
+		sinks[1] = mp_pagecache_analysis_sink(cache_analysis);
+		rc = mp_tee_open(&tee, sinks, 2);
+	}
 	if (rc < 0)
 		goto out;
-	sink = mp_analysis_sink(analysis);
+	sink = mp_tee_sink(tee);
+	sink.error = sinks[0].error;	/* where the analysis explains a rejected set */
 	for (;;) {
+		struct mp_pagecache_report *cache = NULL;
 		struct mp_report *report;
 
 		rc = feed_next_sets(readers, done, cmd->path_count, &sink, error);
 		if (rc <= 0)
 			break;
 		rc = mp_analysis_report(analysis, &report, error);
-		if (rc == 0)
-			rc = keep_report(list, report);
+		if (rc == 0) {
+			rc = mp_pagecache_analysis_report(cache_analysis, &cache, error);
+			if (rc == 0)
+				rc = keep_report(list, report, cache);
+			else
+				mp_report_free(report);
+		}
 		if (rc < 0)
 			break;
 	}
 out:
+	mp_tee_close(tee);
+	mp_pagecache_analysis_close(cache_analysis);
 	mp_analysis_close(analysis);
 	free(done);
 	return rc;
@@ -244,8 +276,10 @@ int cmd_analyze(int argc, char **argv)
 	if (rc == 0)
 		rc = analyze_files(&cmd, readers, &list, &error);
 	status = rc < 0 ? EXIT_RUNTIME : 0;
-	if (list.count && mp_report_print(stdout, (const struct mp_report *const *)list.reports,
-					  list.count, &cmd.output, &print_error) < 0)
+	if (list.count &&
+	    mp_report_print_with_pagecache(stdout, (const struct mp_report *const *)list.reports,
+					   (const struct mp_pagecache_report *const *)list.caches,
+					   list.count, &cmd.output, &print_error) < 0)
 		status = cli_report_error(&print_error, print_error.code);
 	if (rc < 0)
 		cli_report_error(&error, rc);
@@ -254,9 +288,12 @@ int cmd_analyze(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 
-	for (size_t i = 0; i < list.count; i++)
+	for (size_t i = 0; i < list.count; i++) {
 		mp_report_free(list.reports[i]);
+		mp_pagecache_report_free(list.caches[i]);
+	}
 	free(list.reports);
+	free(list.caches);
 	for (size_t i = 0; i < cmd.path_count; i++)
 		mp_reader_close(readers[i]);
 	free(readers);

@@ -36,6 +36,7 @@ static void scan_help(void)
 	      "Snapshot the memory of processes through /proc and report how much of it\n"
 	      "is already shared, how much more merging could free, and where.\n\n", stdout);
 	cli_targets_help(stdout);
+	cli_page_cache_help(stdout);
 	fputs("\n", stdout);
 	cli_hash_help(stdout);
 	fputs("\nOutput:\n"
@@ -59,6 +60,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 {
 	static const struct option options[] = {
 		CLI_TARGET_LONG_OPTIONS,
+		CLI_PAGE_CACHE_LONG_OPTION,
 		CLI_HASH_LONG_OPTIONS,
 		{ "json", no_argument, NULL, 'J' },
 		{ "csv", no_argument, NULL, OPT_CSV },
@@ -123,8 +125,8 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 			return cli_getopt_error("scan", opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("scan", "unexpected argument '%s'", argv[optind]);
+	if (cli_targets_paths(&cmd->targets, argc, argv, "scan") < 0)
+		return EXIT_USAGE;
 	if (cmd->compress && !cmd->snapshot_path)
 		return cli_usage_error("scan", "--compress needs --output FILE");
 	if (cli_targets_check(&cmd->targets, "scan") < 0 || cli_hash_check(&cmd->hash, "scan") < 0)
@@ -132,9 +134,10 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 	return -1;
 }
 
-/* Scan pids into the analysis and, with -o, the writer. */
+/* Scan pids and the page cache into the analyses and, with -o, the writer. */
 static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
-		    struct mp_analysis *analysis, struct mp_error *error)
+		    struct mp_analysis *analysis, struct mp_pagecache_analysis *cache_analysis,
+		    struct mp_error *error)
 {
 	struct mp_writer_options wopts = { .compress = cmd->compress };
 	struct mp_scan_options sopts = {
@@ -144,7 +147,8 @@ static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
 		.hash_key_size = cmd->hash.key_size,
 		.freeze = cmd->freeze,
 	};
-	struct mp_sink sinks[2] = { mp_analysis_sink(analysis) };
+	struct mp_sink sinks[3] = { mp_analysis_sink(analysis) };
+	size_t sink_count = 1;
 	struct mp_writer *writer = NULL;
 	struct mp_tee *tee = NULL;
 	struct mp_sink sink;
@@ -155,16 +159,21 @@ static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
 		rc = mp_writer_open(&writer, cmd->snapshot_path, &wopts, error);
 		if (rc < 0)
 			return rc;
-		sinks[1] = mp_writer_sink(writer);
+		sinks[sink_count++] = mp_writer_sink(writer);
 	}
-	rc = mp_tee_open(&tee, sinks, writer ? 2 : 1);
+	if (cache_analysis)
+		sinks[sink_count++] = mp_pagecache_analysis_sink(cache_analysis);
+	rc = mp_tee_open(&tee, sinks, sink_count);
 	if (rc < 0) {
 		mp_writer_close(writer, NULL);
 		return rc;
 	}
 	sink = mp_tee_sink(tee);
-	rc = mp_procfs_scan(pids, count, &sopts, &sink, error);
+	rc = count ? mp_procfs_scan(pids, count, &sopts, &sink, error) : 0;
 	cli_progress_done();
+	if (rc == 0 && cmd->targets.page_cache)
+		rc = mp_pagecache_scan(cmd->targets.cache_paths, cmd->targets.cache_path_count,
+				       &sopts, &sink, NULL, error);
 	mp_tee_close(tee);
 	if (writer) {
 		int close_rc = mp_writer_close(writer, rc < 0 ? NULL : error);
@@ -181,7 +190,10 @@ int cmd_scan(int argc, char **argv)
 	struct mp_analysis_options aopts = { .per_task = true, .per_file = true,
 					     .use_zero_pages = -1 };
 	const struct mp_report *reports[1];
+	const struct mp_pagecache_report *caches[1];
 	struct mp_analysis *analysis = NULL;
+	struct mp_pagecache_analysis *cache_analysis = NULL;
+	struct mp_pagecache_report *cache_report = NULL;
 	struct mp_report *report = NULL;
 	struct mp_error error = { 0 };
 	pid_t *pids = NULL;
@@ -199,16 +211,24 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 
 	status = mp_analysis_open(&analysis, &aopts, &error);
+	if (status == 0 && cmd.targets.page_cache) {
+		struct mp_pagecache_analysis_options copts = { .top = cmd.output.top };
+
+		status = mp_pagecache_analysis_open(&cache_analysis, &copts, &error);
+	}
 	if (status == 0)
-		status = scan_run(&cmd, pids, count, analysis, &error);
+		status = scan_run(&cmd, pids, count, analysis, cache_analysis, &error);
 	if (status == 0)
 		status = mp_analysis_report(analysis, &report, &error);
+	if (status == 0 && cache_analysis)
+		status = mp_pagecache_analysis_report(cache_analysis, &cache_report, &error);
 	if (status < 0) {
 		status = cli_report_error(&error, status);
 		goto out;
 	}
 	reports[0] = report;
-	if (mp_report_print(stdout, reports, 1, &cmd.output, &error) < 0) {
+	caches[0] = cache_report;
+	if (mp_report_print_with_pagecache(stdout, reports, caches, 1, &cmd.output, &error) < 0) {
 		status = cli_report_error(&error, error.code);
 		goto out;
 	}
@@ -216,6 +236,8 @@ int cmd_scan(int argc, char **argv)
 out:
 	mp_report_free(report);
 	mp_analysis_close(analysis);
+	mp_pagecache_report_free(cache_report);
+	mp_pagecache_analysis_close(cache_analysis);
 	free(pids);
 	cli_targets_free(&cmd.targets);
 	cli_hash_free(&cmd.hash);

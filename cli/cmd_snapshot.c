@@ -37,6 +37,7 @@ static void snapshot_help(void)
 	      "Write a fingerprint snapshot of the memory of processes to FILE: one record\n"
 	      "per present page with its PFN, flags and a digest of its content.\n\n", stdout);
 	cli_targets_help(stdout);
+	cli_page_cache_help(stdout);
 	fputs("\n", stdout);
 	cli_hash_help(stdout);
 	fputs("\nSnapshot:\n"
@@ -68,6 +69,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 {
 	static const struct option options[] = {
 		CLI_TARGET_LONG_OPTIONS,
+		CLI_PAGE_CACHE_LONG_OPTION,
 		CLI_HASH_LONG_OPTIONS,
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, OPT_SOURCE },
@@ -117,8 +119,8 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 			return cli_getopt_error("snapshot", opt, argv);
 		}
 	}
-	if (optind < argc)
-		return cli_usage_error("snapshot", "unexpected argument '%s'", argv[optind]);
+	if (cli_targets_paths(&cmd->targets, argc, argv, "snapshot") < 0)
+		return EXIT_USAGE;
 	if (!cmd->path)
 		return cli_usage_error("snapshot", "no output file: give -o FILE");
 	if (cmd->source == SOURCE_KMOD && cmd->freeze)
@@ -162,11 +164,26 @@ static int snapshot_run(struct snapshot_command *cmd, const pid_t *pids, size_t 
 	int rc;
 
 	cli_scan_callbacks(&sopts);
-	if (cmd->source == SOURCE_KMOD)
+	if (!count)
+		rc = 0;		/* the page cache alone */
+	else if (cmd->source == SOURCE_KMOD)
 		rc = mp_kmod_scan(&request, &sopts, sink, error);
 	else
 		rc = mp_procfs_scan(pids, count, &sopts, sink, error);
 	cli_progress_done();
+	/* The page cache is a set of its own, after the tasks' set. */
+	if (rc == 0 && cmd->targets.page_cache && cmd->source == SOURCE_KMOD) {
+		struct mp_kmod_request cache = {
+			.target = MP_KMOD_PAGECACHE,
+			.paths = cmd->targets.cache_paths,
+			.path_count = cmd->targets.cache_path_count,
+		};
+
+		rc = mp_kmod_scan(&cache, &sopts, sink, error);
+	} else if (rc == 0 && cmd->targets.page_cache) {
+		rc = mp_pagecache_scan(cmd->targets.cache_paths, cmd->targets.cache_path_count,
+				       &sopts, sink, NULL, error);
+	}
 	return rc;
 }
 

@@ -53,9 +53,33 @@ static int add_pid(struct cli_targets *t, const char *arg, const char *command)
 	return 1;
 }
 
+static int add_cache_path(struct cli_targets *t, const char *path)
+{
+	if (t->cache_path_count == t->cache_path_capacity) {
+		size_t n = t->cache_path_capacity ? t->cache_path_capacity * 2 : 8;
+		const char **p = realloc(t->cache_paths, n * sizeof(*p));
+
+		if (!p) {
+			cli_warn("out of memory");
+			exit(EXIT_RUNTIME);
+		}
+		t->cache_paths = p;
+		t->cache_path_capacity = n;
+	}
+	t->cache_paths[t->cache_path_count++] = path;
+	return 1;
+}
+
 int cli_targets_option(struct cli_targets *t, int opt, const char *arg, const char *command)
 {
 	switch (opt) {
+	case CLI_OPT_PAGE_CACHE:
+		t->page_cache = true;
+		if (arg && !arg[0]) {
+			cli_usage_error(command, "invalid --page-cache value: empty path");
+			return -1;
+		}
+		return arg ? add_cache_path(t, arg) : 1;
 	case 'p':
 		return add_pid(t, arg, command);
 	case 'a':
@@ -83,7 +107,7 @@ int cli_targets_option(struct cli_targets *t, int opt, const char *arg, const ch
 
 int cli_targets_check(const struct cli_targets *t, const char *command)
 {
-	if (!t->pid_count && !t->all && !t->comm && !t->cgroup) {
+	if (!t->pid_count && !t->all && !t->comm && !t->cgroup && !t->page_cache) {
 		cli_usage_error(command, "no targets: give --pid, --all, --comm or --cgroup");
 		return -1;
 	}
@@ -105,6 +129,32 @@ void cli_targets_free(struct cli_targets *t)
 	free(t->pids);
 	t->pids = NULL;
 	t->pid_count = t->pid_capacity = 0;
+	free(t->cache_paths);
+	t->cache_paths = NULL;
+	t->cache_path_count = t->cache_path_capacity = 0;
+}
+
+int cli_targets_paths(struct cli_targets *t, int argc, char **argv, const char *command)
+{
+	if (optind < argc && !t->page_cache) {
+		cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!argv[i][0]) {
+			cli_usage_error(command, "invalid --page-cache path: empty");
+			return -1;
+		}
+		add_cache_path(t, argv[i]);
+	}
+	return 0;
+}
+
+void cli_page_cache_help(FILE *out)
+{
+	fputs("      --page-cache [PATH...]  the page cache of the files below each PATH\n"
+	      "                        (the arguments after the options, or --page-cache=PATH);\n"
+	      "                        without PATH every local disk-backed or tmpfs mount\n", out);
 }
 
 int cli_resolve_targets(const struct cli_targets *t, const char *sysroot, pid_t **pids,
@@ -114,6 +164,10 @@ int cli_resolve_targets(const struct cli_targets *t, const char *sysroot, pid_t 
 	struct mp_targets targets;
 	int rc;
 
+	*pids = NULL;
+	*count = 0;
+	if (t->page_cache && !t->pid_count && !t->all && !t->comm && !t->cgroup)
+		return 0;	/* the page cache alone */
 	cli_targets_get(t, &targets);
 	rc = mp_targets_resolve(&targets, sysroot, pids, count, &error);
 	if (rc < 0)

@@ -21,6 +21,7 @@ enum {
 	CLI_OPT_CGROUP,
 	CLI_OPT_HASH,
 	CLI_OPT_HASH_KEY,
+	CLI_OPT_PAGE_CACHE,
 	CLI_OPT_SHARED_END,	/* a command's own option values start here */
 };
 
@@ -32,6 +33,10 @@ enum {
 	{ "comm", required_argument, NULL, CLI_OPT_COMM },		\
 	{ "cgroup", required_argument, NULL, CLI_OPT_CGROUP }
 
+/* --page-cache [PATH...]: in scan and snapshot, beside CLI_TARGET_LONG_OPTIONS. */
+#define CLI_PAGE_CACHE_LONG_OPTION					\
+	{ "page-cache", optional_argument, NULL, CLI_OPT_PAGE_CACHE }
+
 #define CLI_HASH_LONG_OPTIONS						\
 	{ "hash", required_argument, NULL, CLI_OPT_HASH },		\
 	{ "hash-key", required_argument, NULL, CLI_OPT_HASH_KEY }
@@ -42,6 +47,9 @@ struct cli_targets {
 	bool all;
 	const char *comm;
 	const char *cgroup;
+	bool page_cache;		/* --page-cache: scan the page cache too */
+	const char **cache_paths;	/* its paths; none: every local mount */
+	size_t cache_path_count, cache_path_capacity;
 };
 
 struct cli_hash {
@@ -62,6 +70,13 @@ int cli_targets_check(const struct cli_targets *targets, const char *command);
 void cli_targets_get(const struct cli_targets *targets, struct mp_targets *out);
 void cli_targets_free(struct cli_targets *targets);
 void cli_targets_help(FILE *out);
+/*
+ * Take the arguments left after the options (argv[optind..]) as --page-cache
+ * paths.  Returns 0, or -1 after printing a usage error when there are
+ * arguments but no --page-cache.
+ */
+int cli_targets_paths(struct cli_targets *targets, int argc, char **argv, const char *command);
+void cli_page_cache_help(FILE *out);
 
 /* Like cli_targets_option(), for --hash and --hash-key. */
 int cli_hash_option(struct cli_hash *hash, int opt, const char *arg, const char *command);
