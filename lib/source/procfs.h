@@ -134,6 +134,7 @@ struct mp_pm_range {
 struct mp_pm_scanner {
 	int fd;
 	bool disabled;			/* PAGEMAP_SCAN not in this kernel */
+	bool plain;			/* this walk: one range, no PAGEMAP_SCAN */
 	uint64_t categories;		/* categories asked for */
 	void *regions;			/* struct page_region[MP_PM_SCAN_REGIONS] */
 	size_t count, next;		/* regions returned, next to hand out */
@@ -144,8 +145,13 @@ struct mp_pm_scanner {
 
 int mp_pm_scanner_init(struct mp_pm_scanner *scanner, int fd, bool disabled);
 void mp_pm_scanner_free(struct mp_pm_scanner *scanner);
-/* Start walking [start, end). */
-void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t end);
+/*
+ * Start walking [start, end).  dense: most pages are expected present, so
+ * PAGEMAP_SCAN would find no holes worth its own page-table walk, and the
+ * walk is handed out as one range.
+ */
+void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t end,
+			 bool dense);
 /*
  * Hand out the next range that contains present, swapped or guard pages,
  * with adjacent ranges merged.  Without PAGEMAP_SCAN, the whole walk is one range.

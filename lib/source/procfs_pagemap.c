@@ -94,8 +94,10 @@ void mp_pm_scanner_free(struct mp_pm_scanner *scanner)
 	scanner->regions = NULL;
 }
 
-void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t end)
+void mp_pm_scanner_start(struct mp_pm_scanner *scanner, uint64_t start, uint64_t end,
+			 bool dense)
 {
+	scanner->plain = dense;
 	scanner->walk_end = start;
 	scanner->end = end;
 	scanner->count = scanner->next = 0;
@@ -169,7 +171,7 @@ int mp_pm_scanner_next(struct mp_pm_scanner *scanner, struct mp_pm_range *range)
 	struct mp_pm_range more;
 	int rc;
 
-	if (scanner->disabled)
+	if (scanner->disabled || scanner->plain)
 		return next_plain(scanner, range);
 	if (scanner->next >= scanner->count) {
 		if (scanner->walk_end >= scanner->end)

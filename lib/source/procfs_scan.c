@@ -422,7 +422,7 @@ static uint64_t count_unread(struct scanner *sc, struct task_scan *ts, uint64_t 
 	struct mp_pm_range range;
 	uint64_t pages = 0;
 
-	mp_pm_scanner_start(&ts->ranges, start, end);
+	mp_pm_scanner_start(&ts->ranges, start, end, false);
 	while (mp_pm_scanner_next(&ts->ranges, &range) > 0) {
 		for (uint64_t a = range.start; a < range.end; a += MP_SCAN_BATCH * MP_PAGE_SIZE) {
 			size_t n = (size_t)((range.end - a) >> MP_PAGE_SHIFT);
@@ -450,6 +450,13 @@ static enum mp_skip_reason skip_reason(const struct mp_maps_entry *e)
 	return MP_SKIP_COUNT;
 }
 
+/* Whether smaps' Rss says that at least half of the area is resident. */
+static bool is_dense(const struct mp_maps_entry *e)
+{
+	return (e->region.vm_flags & MP_VM_SMAPS) &&
+	       e->rss_bytes * 2 >= e->region.end - e->region.start;
+}
+
 static int scan_region(struct scanner *sc, struct task_scan *ts, const struct mp_maps_entry *e)
 {
 	enum mp_skip_reason reason = skip_reason(e);
@@ -467,7 +474,7 @@ static int scan_region(struct scanner *sc, struct task_scan *ts, const struct mp
 		return 0;
 	}
 
-	mp_pm_scanner_start(&ts->ranges, r->start, r->end);
+	mp_pm_scanner_start(&ts->ranges, r->start, r->end, is_dense(e));
 	while (!ts->gone && (rc = mp_pm_scanner_next(&ts->ranges, &range)) > 0) {
 		for (uint64_t a = range.start; a < range.end && !ts->gone;
 		     a += MP_SCAN_BATCH * MP_PAGE_SIZE) {
