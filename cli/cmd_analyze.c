@@ -180,8 +180,12 @@ static int feed_next_sets(struct mp_reader **readers, bool *done, size_t count,
 		if (done[i])
 			continue;
 		rc = mp_reader_next_set(readers[i], sink, error);
-		if (rc < 0)
+		if (rc < 0) {
+			/* A set the analysis rejected: its message says why, the reader's only where. */
+			if (rc != -EBADMSG && sink->error && sink->error->message[0])
+				*error = *sink->error;
 			return rc;
+		}
 		if (rc == 0)
 			done[i] = true;
 		else
@@ -275,6 +279,18 @@ int cmd_analyze(int argc, char **argv)
 	rc = open_readers(&cmd, readers, &error);
 	if (rc == 0)
 		rc = analyze_files(&cmd, readers, &list, &error);
+	if (rc == -EBADMSG && list.count) {
+		/*
+		 * A file cut short by a killed writer ends in a set without its
+		 * end: the complete sets before it are reported, as memprint
+		 * timeline does.  NOTE: the reader reports a corrupt block the
+		 * same way, so a corrupt block after the first set also ends
+		 * with a warning and exit status 0.
+		 */
+		cli_warn("%s", error.message);
+		cli_warn("reporting the %zu complete sets before it", list.count);
+		rc = 0;
+	}
 	status = rc < 0 ? EXIT_RUNTIME : 0;
 	if (list.count &&
 	    mp_report_print_with_pagecache(stdout, (const struct mp_report *const *)list.reports,
