@@ -87,7 +87,7 @@ int bucket_grow(struct bucket *bucket);
 void bucket_free(struct bucket *bucket);
 /* Move the full stage to the array. */
 int bucket_write_stage(struct bucket *bucket);
-/* Move what the stage holds to the array, before the array is read. */
+/* Move the staged slots to the array, before the array is read. */
 int bucket_flush(struct bucket *bucket);
 
 static inline int bucket_push(struct bucket *bucket, const struct slot *slot)
@@ -139,7 +139,7 @@ struct file_info {
 	struct mp_totals totals;
 };
 
-/* What the current set's region index refers to. */
+/* The file and kind behind a region index of the current set. */
 struct region_info {
 	uint32_t file;		/* global file id, 0 for none */
 	uint32_t kind;		/* enum mp_region_kind */

@@ -4,7 +4,7 @@
  *
  * Each bucket lives in an anonymous mapping of its own and grows with
  * mremap(), which moves page-table entries instead of copying, so growing
- * never holds two copies of a bucket.  Pages reserved but not yet written
+ * never keeps two copies of a bucket.  Pages reserved but not yet written
  * are not resident, so a bucket costs at most one partial page beyond its
  * slots.
  */
@@ -148,7 +148,10 @@ void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *c
 
 	high = 63 - __builtin_clzll(diff);
 	bits = floor_log2(count);
-	bits = bits < 2 ? 2 : bits > RADIX_MAX_BITS ? RADIX_MAX_BITS : bits;
+	if (bits < 2)
+		bits = 2;
+	if (bits > RADIX_MAX_BITS)
+		bits = RADIX_MAX_BITS;
 	if (bits > high + 1)
 		bits = high + 1;
 	shift = high + 1 - bits;

@@ -13,7 +13,7 @@
 
 #include "analysis/analysis.h"
 
-/* What a part of the set is made of, for account_group(). */
+/* The records a part of the set counts as its frames, for account_group(). */
 enum scope {
 	SCOPE_FRAMES,	/* whole frames: the set, a file, a kind */
 	SCOPE_TASK,	/* one task's mappings: each record is a frame of the task */
@@ -241,7 +241,12 @@ static void fill_content(const struct engine *e, struct mp_content *c, uint64_t 
 	c->frames = g->frames;
 	c->mappings = g->mappings;
 	c->zero_filled = g->zero;
-	c->group_kind = g->kinds == 1 ? 0 : g->kinds == 2 ? 1 : 2;
+	if (g->kinds == 1)
+		c->group_kind = 0;
+	else if (g->kinds == 2)
+		c->group_kind = 1;
+	else
+		c->group_kind = 2;
 	c->external = g->several_tasks;
 }
 

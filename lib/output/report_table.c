@@ -3,7 +3,7 @@
  * report_table.c - print reports for people: a few summary lines and
  * libsmartcols tables
  *
- * The default view answers, in this order: how much memory the targets
+ * The default view tells, in this order: how much memory the targets
  * use and how much of it is already shared, how much more merging could
  * free and of which kind, where it is (top tasks, files, contents), and
  * what KSM did and could do, beside the machine's KSM counters.  Sizes are
