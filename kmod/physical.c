@@ -42,17 +42,22 @@ static int add_ram_range(struct resource *res, void *arg)
 	return 0;
 }
 
-/* The inode, device and offset of a page-cache folio, under its lock. */
+/*
+ * The inode, device and offset of a page-cache folio, under its lock.
+ * Only LRU folios qualify: on slab and other kernel pages the mapping
+ * field holds something else.  NOTE: a page-cache folio that reclaim or
+ * migration has isolated from the LRU at that moment shows no file.
+ */
 static void file_info(struct folio *folio, struct page *page,
 		      struct memprint_rec_page *rec)
 {
 	struct address_space *mapping;
 
-	if (!folio_trylock(folio))
+	if (!folio_test_lru(folio) || folio_test_anon(folio) ||
+	    folio_test_swapcache(folio) || !folio_trylock(folio))
 		return;
-	mapping = folio->mapping;
-	if (mapping && !((unsigned long)mapping & PAGE_MAPPING_FLAGS) &&
-	    mapping->host) {
+	mapping = folio_mapping(folio);
+	if (mapping && mapping == folio->mapping && mapping->host) {
 		rec->file_dev = new_encode_dev(mapping->host->i_sb->s_dev);
 		rec->file_inode = mapping->host->i_ino;
 		rec->file_index = folio->index + folio_page_idx(folio, page);

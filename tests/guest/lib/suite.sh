@@ -50,7 +50,7 @@ setup_swap() {
 # An ext2 file system on a second zram device: page cache backed by a block device.
 setup_disk() {
 	cat /sys/class/zram-control/hot_add >/dev/null 2>&1 || return 1
-	echo 16M >/sys/block/zram1/disksize && mke2fs -q /dev/zram1 >/dev/null 2>&1 &&
+	echo 16M >/sys/block/zram1/disksize && mke2fs -q -b 4096 /dev/zram1 >/dev/null 2>&1 &&
 	mkdir -p /mnt/disk && mount -t ext4 /dev/zram1 /mnt/disk || return 1
 	dd if=/dev/urandom of=/mnt/disk/data bs=4096 count=64 2>/dev/null
 	sync

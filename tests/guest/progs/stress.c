@@ -17,6 +17,7 @@
 #include "guest.h"
 
 #define CHURNERS 3
+#define CHURN_AREAS 8		/* areas a churner keeps mapped at once */
 
 struct churn_slots {
 	volatile pid_t child[CHURNERS];
@@ -24,32 +25,41 @@ struct churn_slots {
 
 static struct churn_slots *slots;
 
-/* Map, touch and unmap areas, and fork children that exit at once, forever. */
+/*
+ * Map and touch an area, unmap the oldest of the last CHURN_AREAS, and fork
+ * a child that exits soon, forever.
+ */
 static void churn(int slot)
 {
+	char *areas[CHURN_AREAS] = { 0 };
+	size_t sizes[CHURN_AREAS] = { 0 };
 	unsigned seed = (unsigned)getpid();
 
 	signal(SIGCHLD, SIG_IGN);	/* children are reaped by the kernel */
-	for (;;) {
+	for (unsigned n = 0;; n++) {
+		unsigned k = n % CHURN_AREAS;
 		size_t pages = 1 + rand_r(&seed) % 64;
-		char *area = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		pid_t child;
 
-		if (area == MAP_FAILED)
+		if (areas[k])
+			munmap(areas[k], sizes[k]);
+		areas[k] = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		sizes[k] = pages * PAGE;
+		if (areas[k] == MAP_FAILED) {
+			areas[k] = NULL;
 			continue;
+		}
 		for (size_t i = 0; i < pages; i++)
-			area[i * PAGE] = (char)i;
+			areas[k][i * PAGE] = (char)i;
 		child = fork();
 		if (child == 0) {
-			area[0] = 1;
-			usleep(1000);
+			areas[k][0] = 1;
+			usleep(2000);
 			_exit(0);
 		}
 		slots->child[slot] = child;
-		if (rand_r(&seed) % 2)
-			munmap(area, pages * PAGE);
-		usleep(500);
+		usleep(2000);
 	}
 }
 
