@@ -329,9 +329,9 @@ static int parse_options(int argc, char **argv, unsigned long *size_mib, struct 
 		case 'H':
 			*only = mp_hash_lookup(optarg);
 			if (*only == MP_HASH_NONE) {
-				fprintf(stderr, "bench_hash: unknown --hash '%s': expected pattern, "
-					"superfast, crc32, crc32ex, crc32c, md5, sha1, sha256, xxh64, "
-					"xxh3 or xxh128\n", optarg);
+				fprintf(stderr, "bench_hash: unknown --hash '%s': expected "
+					"pattern, superfast, crc32, crc32ex, crc32c, md5, sha1, "
+					"sha256, xxh64, xxh3 or xxh128\n", optarg);
 				return -1;
 			}
 			break;

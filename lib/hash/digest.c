@@ -35,17 +35,17 @@ static int hmac_setup(struct mp_hash *hash, const char *md_name, const void *key
 
 	mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
 	if (!mac)
-		return mp_fail(error, -ENOSYS, "hash key: %s: OpenSSL has no HMAC",
-			       hash->algo->name);
+		return mp_fail(error, -ENOSYS, "hash key for %s: OpenSSL cannot fetch HMAC: "
+			       "check the OpenSSL provider configuration", hash->algo->name);
 	hash->state.evp.mac_ctx = EVP_MAC_CTX_new(mac);
 	EVP_MAC_free(mac);
 	if (!hash->state.evp.mac_ctx)
-		return mp_fail_errno(error, -ENOMEM, "hash key: %s", hash->algo->name);
+		return mp_fail_errno(error, -ENOMEM, "hash key for %s", hash->algo->name);
 
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md_name, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!EVP_MAC_init(hash->state.evp.mac_ctx, key, key_size, params))
-		return mp_fail(error, -EINVAL, "hash key: %s: HMAC set-up failed in OpenSSL",
+		return mp_fail(error, -EINVAL, "hash key for %s: OpenSSL's HMAC set-up failed",
 			       hash->algo->name);
 	return 0;
 }
@@ -71,8 +71,8 @@ static int evp_setup(struct mp_hash *hash, const void *key, size_t key_size,
 	rc = 0;
 	hash->state.evp.md = EVP_MD_fetch(NULL, md_name, NULL);
 	if (!hash->state.evp.md)
-		rc = mp_fail(error, -ENOSYS, "open hash: %s: OpenSSL has no %s (FIPS mode?)",
-			     hash->algo->name, md_name);
+		rc = mp_fail(error, -ENOSYS, "open hash: %s: OpenSSL cannot fetch %s: "
+			     "check the OpenSSL provider configuration", hash->algo->name, md_name);
 	else if (!(hash->state.evp.md_ctx = EVP_MD_CTX_new()))
 		rc = mp_fail_errno(error, -ENOMEM, "open hash: %s", hash->algo->name);
 out:

@@ -89,7 +89,9 @@ static int check_key(const struct mp_hash_algo *algo, const void *key, size_t ke
 			       "hash key given: %s cannot be keyed: use xxh3, xxh128, xxh64, "
 			       "md5, sha1 or sha256", algo->name);
 	if (key_size == 0)
-		return mp_fail(error, -EINVAL, "hash key: for %s: the key is empty", algo->name);
+		return mp_fail(error, -EINVAL,
+			       "hash key for %s: the key is empty: give at least one byte",
+			       algo->name);
 	return 0;
 }
 

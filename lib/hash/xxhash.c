@@ -53,7 +53,8 @@ static int xxh3_setup(struct mp_hash *hash, const void *key, size_t key_size,
 		return 0;
 	if (XXH3_generateSecret(hash->state.xxh3_secret, MP_XXH3_SECRET_SIZE, key,
 				key_size) != XXH_OK)
-		return mp_fail(error, -EINVAL, "hash key: XXH3_generateSecret failed");
+		return mp_fail(error, -EINVAL, "hash key for %s: XXH3_generateSecret failed",
+			       hash->algo->name);
 	return 0;
 }
 
