@@ -28,6 +28,24 @@ static uint64_t rollup_rss_pages(pid_t pid)
 	return kib / 4;
 }
 
+/* 1 when the process has a [vsyscall] area (one page), else 0. */
+static uint64_t has_vsyscall(pid_t pid)
+{
+	char path[64], line[512];
+	uint64_t found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "[vsyscall]"))
+			found = 1;
+	fclose(f);
+	return found;
+}
+
 /* The map count of pfn, read from /proc/kpagecount on its own. */
 static uint64_t kernel_count(uint64_t pfn)
 {
@@ -67,6 +85,12 @@ static void test_records_match_kernel(void **state)
 	assert_int_equal(c->ends[0].status, MP_TASK_COMPLETE);
 	assert_int_equal(c->ends[0].pages, c->page_count);
 	assert_true(c->info.flags & MP_SET_PFN_VALID);
+	assert_int_equal(c->info.source, MP_SOURCE_PROCFS);
+	assert_int_equal(c->task_count, 1);
+	assert_int_equal(c->tasks[0].pid, t.pid);
+	assert_int_equal(c->tasks[0].ppid, getpid());
+	assert_int_equal(c->tasks[0].uid, getuid());
+	assert_int_equal(c->ends[0].skipped[MP_SKIP_VSYSCALL], has_vsyscall(t.pid));
 
 	mp_assert_ok(mp_hash_open(&hash, MP_HASH_XXH3, NULL, 0, &error), &error);
 	for (size_t i = 0; i < c->page_count; i++) {
