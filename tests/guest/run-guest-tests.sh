@@ -94,7 +94,7 @@ for version in $kernels; do
 	fi
 	initrd=$out/initramfs-$version.cpio.gz
 	if ! bash tests/guest/lib/mkinitramfs.sh "$version" "$initrd" \
-		"kmod/build-$version/memprint.ko" "$out/mpguest" >"$out/initramfs-$version.log" 2>&1; then
+		"kmod/build-$version/memprint.ko" "$out/mpguest" "$BUILD/memprint" >"$out/initramfs-$version.log" 2>&1; then
 		tap "not ok" "$version: build the initramfs"
 		sed 's/^/# /' "$out/initramfs-$version.log"
 		continue

@@ -37,6 +37,23 @@ kernel_log_clean() {
 	fi
 }
 
+# A module snapshot file that memprint analyze reads as it reads a procfs one.
+cli_snapshot() {
+	sleep 600 &
+	target=$!
+	memprint snapshot --source kmod --hash xxh64 --pid $target -o /tmp/kmod.mps &&
+	memprint snapshot --source procfs --hash xxh64 --pid $target -o /tmp/procfs.mps &&
+	memprint analyze --json /tmp/kmod.mps >/tmp/kmod.json &&
+	memprint analyze --json /tmp/procfs.mps >/tmp/procfs.json
+	status=$?
+	kill $target
+	[ $status -eq 0 ] || return 1
+	kmod=$(grep -m1 '"mappings"' /tmp/kmod.json)
+	procfs=$(grep -m1 '"mappings"' /tmp/procfs.json)
+	echo "# module: $kmod procfs: $procfs"
+	[ -n "$kmod" ] && [ "$kmod" = "$procfs" ]
+}
+
 load_modules() {
 	while read -r module; do
 		insmod "/modules/$module" 2>/dev/null
@@ -61,13 +78,14 @@ setup_disk() {
 	dd if=/mnt/disk/data of=/dev/null bs=4096 skip=40 count=4 2>/dev/null
 }
 
-echo "1..22"
+echo "1..23"
 load_modules
 echo always >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 run "module loads" insmod /memprint/memprint.ko
 run "second open is refused with EBUSY" mpguest busy
 run "request without CAP_SYS_ADMIN is refused" mpguest nocap
 run "task snapshot equals procfs snapshot" mpguest compare
+run "memprint snapshot --source kmod and analyze" cli_snapshot
 for hash in crc32 crc32c xxh64 md5 sha1 sha256 superfast crc32ex pattern; do
 	run "$hash digests equal user space" mpguest hash $hash
 done

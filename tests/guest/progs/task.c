@@ -182,6 +182,15 @@ static void compare_sets(const struct collector *before, const struct collector 
 	}
 }
 
+static size_t count_huge(const struct collector *c, pid_t pid)
+{
+	size_t huge = 0;
+
+	for (size_t i = 0; i < c->count; i++)
+		huge += c->pages[i].pid == pid && (c->pages[i].page.kpageflags & 1ull << MP_KPF_THP);
+	return huge;
+}
+
 /* Frames the parent shares with its first child, which never wrote. */
 static size_t shared_frames(const struct collector *c, pid_t parent, pid_t child)
 {
@@ -207,7 +216,7 @@ int check_compare(int argc, char **argv)
 	struct collector before = { 0 }, module = { 0 }, after = { 0 };
 	struct comparison r;
 	pid_t pids[3];
-	size_t cow;
+	size_t cow, huge;
 	int status = GUEST_FAIL;
 
 	(void)argc;
@@ -226,14 +235,18 @@ int check_compare(int argc, char **argv)
 
 	compare_sets(&before, &module, &after, &r);
 	cow = shared_frames(&module, pids[0], pids[1]);
+	huge = count_huge(&module, pids[0]);
 	note("procfs %zu pages, module %zu; stable %zu, equal %zu, different %zu, missing %zu, "
-	     "extra %zu, PFN changed %zu; COW-shared frames %zu", before.count, module.count,
-	     r.stable, r.matched, r.mismatched, r.missing, r.extra, r.moved, cow);
+	     "extra %zu, PFN changed %zu; COW-shared frames %zu; THP pages %zu", before.count,
+	     module.count, r.stable, r.matched, r.mismatched, r.missing, r.extra, r.moved, cow,
+	     huge);
 	/* Each process maps at least its anonymous, zero, huge and file pages. */
 	if (r.stable < 3 * (ANON_PAGES + ZERO_PAGES + FILE_PAGES))
 		note("too few stable pages to compare");
 	else if (r.mismatched || r.missing || r.extra || r.moved)
 		note("the module's snapshot differs from procfs");
+	else if (huge < HUGE_SIZE / PAGE)
+		note("the THP area is not PMD-mapped: the huge page path went untested");
 	else if (cow < ANON_PAGES)
 		note("the child shares %zu frames with its parent, expected at least %u", cow,
 		     ANON_PAGES);
