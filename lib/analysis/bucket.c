@@ -74,6 +74,8 @@ int bucket_write_stage(struct bucket *bucket)
 
 int bucket_flush(struct bucket *bucket)
 {
+	if (!bucket->staged)
+		goto fence;
 	if (bucket->count + bucket->staged > bucket->capacity) {
 		int rc = bucket_grow(bucket);
 
@@ -83,6 +85,7 @@ int bucket_flush(struct bucket *bucket)
 	memcpy(bucket->slots + bucket->count, bucket->stage, bucket->staged * sizeof(struct slot));
 	bucket->count += bucket->staged;
 	bucket->staged = 0;
+fence:
 #if defined(__SSE2__)
 	/* Order the non-temporal stores before the array is read. */
 	_mm_sfence();
