@@ -415,6 +415,7 @@ struct mp_scan_options {
 	/* Called with progress now and then; may be NULL. */
 	void (*progress)(void *ctx, uint64_t pages_done, uint64_t tasks_done, uint64_t tasks_total);
 	void *progress_ctx;
+	bool no_cachestat;		/* page cache: mincore only, as before Linux 6.5 */
 };
 
 /*

@@ -424,7 +424,8 @@ static int scan_init(struct mp_pc_scan *scan, const struct mp_scan_options *opti
 			  scan->kpage.count_fd >= 0;
 
 	/* cachestat(2) with a bad fd fails with EBADF where it exists, ENOSYS before 6.5. */
-	scan->has_cachestat = syscall(__NR_cachestat, -1, NULL, NULL, 0) < 0 && errno != ENOSYS;
+	scan->has_cachestat = !options->no_cachestat &&
+			      syscall(__NR_cachestat, -1, NULL, NULL, 0) < 0 && errno != ENOSYS;
 	scan->euid = geteuid();
 	scan->pid = getpid();
 	scan->cap_fowner = has_cap_fowner();
