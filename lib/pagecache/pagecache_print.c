@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/json.h"
 #include "pagecache/pagecache_internal.h"
 
 static double percent(uint64_t part, uint64_t whole)
@@ -21,19 +22,13 @@ static double percent(uint64_t part, uint64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* Write s as a JSON string; bytes that are not printable ASCII become \u00XX. */
+/* Write s as a JSON string, escaped as the report printers escape paths. */
 static void json_string(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(out, "\\%c", *c);
-		else if (*c < 0x20 || *c >= 0x7f)
-			fprintf(out, "\\u%04x", *c);
-		else
-			fputc(*c, out);
-	}
-	fputc('"', out);
+	struct mp_json json;
+
+	mp_json_init(&json, out);
+	mp_json_bytes(&json, NULL, s, strlen(s));
 }
 
 static void json_number(FILE *out, const char *key, uint64_t value, bool last)
