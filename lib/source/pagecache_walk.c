@@ -138,14 +138,15 @@ static bool file_system_allowed(const struct mp_pc_mounts *mounts, uint64_t dev,
 
 /*
  * Open a regular file for reading without ever opening anything else:
- * O_PATH, fstat, then a reopen through /proc/self/fd.  Returns the fd, or
- * -1 with *why set (0 when the entry is not a regular file or changed).
+ * O_PATH, fstat (into *st), then a reopen through /proc/self/fd.  Returns
+ * the fd, or -1 with *why set (0 when the entry is not a regular file or
+ * changed).
  */
-static int open_regular(const FTSENT *entry, const struct mp_pc_mounts *mounts, int *why)
+static int open_regular(const FTSENT *entry, const struct mp_pc_mounts *mounts,
+			struct stat *st, int *why)
 {
 	int path_flags = O_PATH | O_CLOEXEC;
 	char proc_path[64];
-	struct stat st;
 	int path_fd, fd;
 
 	*why = 0;
@@ -157,12 +158,12 @@ static int open_regular(const FTSENT *entry, const struct mp_pc_mounts *mounts, 
 		*why = errno;
 		return -1;
 	}
-	if (fstat(path_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_dev != entry->fts_statp->st_dev || st.st_ino != entry->fts_statp->st_ino) {
+	if (fstat(path_fd, st) < 0 || !S_ISREG(st->st_mode) ||
+	    st->st_dev != entry->fts_statp->st_dev || st->st_ino != entry->fts_statp->st_ino) {
 		close(path_fd);
 		return -1;
 	}
-	if (!file_system_allowed(mounts, st.st_dev, path_fd)) {
+	if (!file_system_allowed(mounts, st->st_dev, path_fd)) {
 		close(path_fd);
 		*why = EXDEV;
 		return -1;
@@ -207,7 +208,7 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 	if (seen_find(scan, entry->fts_statp->st_dev, entry->fts_statp->st_ino))
 		return 0;
 
-	file.fd = open_regular(entry, mounts, &why);
+	file.fd = open_regular(entry, mounts, &file.st, &why);
 	if (file.fd < 0) {
 		if (why == EXDEV) {
 			scan->stats->files--;
@@ -220,7 +221,8 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 		}
 		return 0;
 	}
-	if (fstat(file.fd, &file.st) < 0 || file.st.st_size == 0) {
+	/* The reopened fd is the inode open_regular() checked: its fstat holds. */
+	if (file.st.st_size == 0) {
 		close(file.fd);
 		return 0;
 	}
