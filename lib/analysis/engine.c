@@ -313,6 +313,19 @@ static struct mp_totals *part_totals(struct engine *e, enum part part, uint32_t 
 	}
 }
 
+/* The number of ids a part can take: the map of a group needs no more slots. */
+static size_t part_count(const struct engine *e, enum part part)
+{
+	switch (part) {
+	case PART_TASK:
+		return e->analysis->task_count;
+	case PART_FILE:
+		return e->analysis->file_count;
+	default:
+		return MP_KIND_COUNT;
+	}
+}
+
 /* The group of part id in a large content group, from the open-addressing map. */
 static struct part_group *find_part(struct engine *e, uint32_t id, const struct slot *first)
 {
@@ -355,7 +368,7 @@ static int account_parts_mapped(struct engine *e, const struct slot *s, size_t c
 				enum part part, uint64_t set_frames)
 {
 	enum scope scope = part == PART_TASK ? SCOPE_TASK : SCOPE_FRAMES;
-	int rc = grow_part_map(e, count);
+	int rc = grow_part_map(e, count < part_count(e, part) ? count : part_count(e, part));
 
 	if (rc < 0)
 		return rc;

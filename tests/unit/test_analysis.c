@@ -348,6 +348,14 @@ static void test_ksm_potential_max_page_sharing(void **state)
 	assert_int_equal(t->ksm_saved, 0);
 	assert_int_equal(t->ksm_remaining, 510);
 	assert_int_equal(s->report->max_page_sharing, 256);
+
+	/* One task, one kind: their numbers are the set's, split in one pass. */
+	assert_int_equal(s->report->tasks[0].totals.frames, 513);
+	assert_int_equal(s->report->tasks[0].totals.duplicate_frames, 512);
+	assert_int_equal(s->report->tasks[0].totals.ksm_potential, 510);
+	assert_int_equal(s->report->tasks[0].totals.frames_with_duplicates, 513);
+	assert_int_equal(s->report->kinds[MP_KIND_ANON].duplicate_frames, 512);
+	assert_int_equal(s->report->kinds[MP_KIND_ANON].ksm_potential, 510);
 }
 
 /* The same memory once KSM has merged it: two KSM pages of 256 mappings. */
