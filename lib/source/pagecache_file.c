@@ -83,7 +83,11 @@ struct pc_window {
 	size_t resident;		/* entries of scan->resident */
 };
 
-/* Map runs of resident pages; a failure means the file shrank under us. */
+/*
+ * Map runs of resident pages; a failure means the file shrank under us.
+ * NOTE: a page evicted between mincore() and here is read back from disk,
+ * one page only since the mapping has MADV_RANDOM.
+ */
 static int populate_runs(struct mp_pc_scan *scan, struct pc_window *window)
 {
 	size_t i = 0, run;
