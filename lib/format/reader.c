@@ -737,7 +737,10 @@ static int check_file_header(struct mp_reader *r)
 	return 0;
 }
 
-/* Read a pipe or another file that cannot be mapped into memory. */
+/*
+ * Read a pipe or another file that cannot be mapped into memory.
+ * NOTE: this holds the whole input in memory, unlike reading a regular file.
+ */
 static int read_whole(struct mp_reader *r, int fd)
 {
 	size_t capacity = 0;
@@ -786,6 +789,10 @@ static int map_file(struct mp_reader *r, int fd, struct mp_error *error)
 	if (st.st_size == 0)
 		return 0;
 
+	/*
+	 * NOTE: a file truncated by someone else while it is mapped (an append
+	 * cutting off a torn tail) raises SIGBUS on access past its new end.
+	 */
 	data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (data == MAP_FAILED)
 		return mp_fail_errno(error, -errno, "cannot map snapshot file: %s", r->path);

@@ -8,7 +8,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -842,6 +844,73 @@ static void test_reader_from_pipe(void **state)
 	recording_free(&got);
 }
 
+/* Append the set again and again until killed: the child of test_killed_writer. */
+static void write_until_killed(const char *path, const struct recording *set)
+{
+	struct mp_writer_options options = { .append = true };
+	struct mp_error error = { 0 };
+	struct mp_writer *writer;
+	struct mp_sink sink;
+
+	if (mp_writer_open(&writer, path, &options, &error) < 0)
+		_exit(1);
+	sink = mp_writer_sink(writer);
+	for (;;)
+		replay(set, 0, set->count, &sink);
+}
+
+/*
+ * A writer killed with SIGKILL at a random moment leaves every set before
+ * the one it was writing readable; appending then cuts the torn tail off.
+ */
+static void test_killed_writer(void **state)
+{
+	struct recording set = { 0 }, got = { 0 };
+	struct mp_sink sink = { &rec_ops, &got, NULL };
+	struct mp_error error = { 0 };
+	struct mp_reader *reader;
+	char path[300];
+	struct stat st;
+	int rc, sets = 0, status;
+	pid_t child;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s", tmp_path("killed.mps"));
+	unlink(path);
+	add_task_set(&set, 8, 20000, 61);
+
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		write_until_killed(path, &set);
+	do {
+		usleep(20000);
+		assert_int_equal(waitpid(child, &status, WNOHANG), 0);
+	} while (stat(path, &st) < 0 || st.st_size < 4 * 1024 * 1024);
+	assert_int_equal(kill(child, SIGKILL), 0);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFSIGNALED(status));
+
+	mp_assert_ok(mp_reader_open(&reader, path, &error), &error);
+	while ((rc = mp_reader_next_set(reader, &sink, &error)) > 0)
+		sets++;
+	mp_reader_close(reader);
+	assert_true(sets >= 1);
+	assert_int_equal(got.count, sets * set.count);
+	if (rc < 0) {
+		assert_int_equal(rc, -EBADMSG);
+		assert_true(strstr(error.message, "set is incomplete") ||
+			    strstr(error.message, "file ends inside"));
+	}
+	printf("# killed after %d complete sets: %s\n", sets, rc ? error.message : "clean end");
+
+	recording_free(&got);
+	write_file(path, &set, false, true);
+	assert_int_equal(read_file(path, &got), sets + 1);
+	recording_free(&got);
+	recording_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -857,6 +926,7 @@ int main(void)
 		cmocka_unit_test(test_writer_counts),
 		cmocka_unit_test(test_reader_passes_sink_error),
 		cmocka_unit_test(test_reader_from_pipe),
+		cmocka_unit_test(test_killed_writer),
 	};
 
 	return cmocka_run_group_tests_name("format", tests, setup_dir, remove_dir);
