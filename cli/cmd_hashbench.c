@@ -21,7 +21,7 @@
 
 #include <libsmartcols/libsmartcols.h>
 
-#include "cli.h"
+#include "options.h"
 
 #define DEFAULT_MAX_MEMORY (4ull << 30)
 #define DEFAULT_REPEAT 5
@@ -44,20 +44,24 @@ struct hashbench_ctl {
 	uint64_t max_memory;		/* bytes */
 	enum output_mode output;
 	bool bytes;
+	struct cli_targets targets;
 	const char *image;
 	enum mp_image_format image_format;
 	struct page_buffer buffer;
+	bool truncated;			/* reading stopped at --max-memory */
 	char source[4200];		/* what was read, for the header */
 };
 
 static void print_help(void)
 {
 	fputs("Usage:\n"
+	      " memprint hashbench [options] TARGETS\n"
 	      " memprint hashbench [options] --image FILE\n\n"
 	      "Measure every page hash on real memory: single-core throughput beside a\n"
 	      "plain memory read of the same pages, and false positives (pages with\n"
-	      "equal digests but different content, confirmed byte by byte).\n\n"
-	      "Input:\n"
+	      "equal digests but different content, confirmed byte by byte).\n\n", stdout);
+	cli_targets_help(stdout);
+	fputs("\nOr a memory image:\n"
 	      " -i, --image FILE          a raw guest-RAM file or a QEMU dump-guest-memory\n"
 	      "                           ELF core\n"
 	      "     --image-format FMT    auto (default), raw or elf\n\n"
@@ -147,22 +151,33 @@ static int parse_size(const char *text, uint64_t *size)
 
 static int parse_repeat(struct hashbench_ctl *ctl, const char *text)
 {
-	char *end;
 	unsigned long value;
 
-	errno = 0;
-	value = strtoul(text, &end, 10);
-	if (errno || *end || end == text || value < 1 || value > 1000)
-		return cli_usage_error("hashbench", "invalid --repeat '%s': expected 1 to 1000",
-				       text);
+	if (cli_parse_count(text, 1, 1000, "--repeat", "hashbench", &value) < 0)
+		return EXIT_USAGE;
 	ctl->repeat = (unsigned)value;
+	return 0;
+}
+
+/* Check that exactly one input was given: targets or an image. */
+static int check_input(struct hashbench_ctl *ctl)
+{
+	bool targets = ctl->targets.pid_count || ctl->targets.all || ctl->targets.comm ||
+		       ctl->targets.cgroup;
+
+	if (targets && ctl->image)
+		return cli_usage_error("hashbench", "give targets or --image, not both");
+	if (!targets && !ctl->image)
+		return cli_usage_error("hashbench", "no input: give --pid, --all, --comm, "
+				       "--cgroup or --image FILE");
 	return 0;
 }
 
 static int parse_args(struct hashbench_ctl *ctl, int argc, char **argv)
 {
-	enum { OPT_CSV = 256, OPT_IMAGE_FORMAT };
+	enum { OPT_CSV = CLI_OPT_SHARED_END, OPT_IMAGE_FORMAT };
 	static const struct option options[] = {
+		CLI_TARGET_LONG_OPTIONS,
 		{ "image", required_argument, NULL, 'i' },
 		{ "image-format", required_argument, NULL, OPT_IMAGE_FORMAT },
 		{ "hash", required_argument, NULL, 'H' },
@@ -176,8 +191,14 @@ static int parse_args(struct hashbench_ctl *ctl, int argc, char **argv)
 	};
 	int c, rc, format;
 
-	while ((c = getopt_long(argc, argv, "i:H:r:m:Jbh", options, NULL)) != -1) {
-		rc = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS "i:H:r:m:Jbh", options,
+				NULL)) != -1) {
+		rc = cli_targets_option(&ctl->targets, c, optarg, "hashbench");
+		if (rc < 0)
+			return EXIT_USAGE;
+		if (rc > 0)
+			continue;
 		switch (c) {
 		case 'i':
 			ctl->image = optarg;
@@ -214,16 +235,14 @@ static int parse_args(struct hashbench_ctl *ctl, int argc, char **argv)
 			print_help();
 			exit(0);
 		default:
-			return cli_usage_error("hashbench", "invalid option");
+			return cli_getopt_error("hashbench", c, argv);
 		}
 		if (rc)
 			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("hashbench", "unexpected argument '%s'", argv[optind]);
-	if (!ctl->image)
-		return cli_usage_error("hashbench", "no input: give --image FILE");
-	return 0;
+	return check_input(ctl);
 }
 
 /* ------------------------------------------------------------- reading */
@@ -281,9 +300,142 @@ static int read_image(struct hashbench_ctl *ctl)
 
 	snprintf(ctl->source, sizeof(ctl->source), "%s image %s",
 		 mp_image_format_name(info.format), ctl->image);
+	ctl->truncated = buffer->pages_offered > buffer->count;
 	if (info.partial_bytes)
 		cli_warn("%s: %" PRIu64 " bytes of partial pages at segment ends were not read",
 			 ctl->image, info.partial_bytes);
+	return 0;
+}
+
+/* Frames already read, by PFN + 1 (0 marks a free slot): open addressing. */
+struct pfn_set {
+	uint64_t *slots;
+	size_t mask;
+	size_t used;
+};
+
+/* Add pfn; returns 1 if it was new, 0 if it was there, -ENOMEM. */
+static int pfn_set_add(struct pfn_set *set, uint64_t pfn)
+{
+	size_t i;
+
+	if ((set->used + 1) * 2 > set->mask + 1 || !set->slots) {
+		size_t size = set->slots ? (set->mask + 1) * 2 : 1u << 16;
+		struct pfn_set grown = { calloc(size, sizeof(uint64_t)), size - 1, 0 };
+
+		if (!grown.slots)
+			return -ENOMEM;
+		for (i = 0; set->slots && i <= set->mask; i++) {
+			if (set->slots[i])
+				pfn_set_add(&grown, set->slots[i] - 1);
+		}
+		free(set->slots);
+		*set = grown;
+	}
+	for (i = (size_t)(pfn * 0x9e3779b97f4a7c15ull >> 20) & set->mask; set->slots[i];
+	     i = (i + 1) & set->mask) {
+		if (set->slots[i] == pfn + 1)
+			return 0;
+	}
+	set->slots[i] = pfn + 1;
+	set->used++;
+	return 1;
+}
+
+/* What the content hook of the procfs scan fills. */
+struct live_read {
+	struct page_buffer *buffer;
+	struct pfn_set frames;
+	bool full;			/* stopped at --max-memory */
+};
+
+/*
+ * Copy each page the scan read into the buffer: with PFNs, each frame once
+ * and never the kernel zero page, which is no frame of the set.
+ */
+static int copy_live_pages(void *ctx, const struct mp_page *pages, const void *data,
+			   size_t count)
+{
+	struct live_read *live = ctx;
+	struct page_buffer *buffer = live->buffer;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct mp_page *page = &pages[i];
+
+		if (page->flags & MP_PAGE_PFN_VALID) {
+			int rc;
+
+			if (page->kpageflags & (1ull << MP_KPF_ZERO_PAGE))
+				continue;
+			rc = pfn_set_add(&live->frames, page->pfn);
+			if (rc <= 0)
+				return rc;
+		}
+		if (buffer->count == buffer->capacity) {
+			live->full = true;
+			return -ENOBUFS;
+		}
+		memcpy(buffer->pages + buffer->count * MP_PAGE_SIZE,
+		       (const uint8_t *)data + i * MP_PAGE_SIZE, MP_PAGE_SIZE);
+		buffer->count++;
+		buffer->pages_offered++;
+	}
+	return 0;
+}
+
+static int resolve_pids(struct hashbench_ctl *ctl, pid_t **pids, size_t *count)
+{
+	pid_t self = getpid();
+	size_t kept = 0;
+	int rc;
+
+	rc = cli_resolve_targets(&ctl->targets, NULL, pids, count);
+	if (rc)
+		return rc;
+	/* Our own buffer holds copies of the other pages: leave it out. */
+	for (size_t i = 0; i < *count; i++) {
+		if ((*pids)[i] != self)
+			(*pids)[kept++] = (*pids)[i];
+	}
+	*count = kept;
+	if (kept == 0) {
+		free(*pids);
+		cli_warn("no process to read: hashbench does not read itself");
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+static int read_live(struct hashbench_ctl *ctl)
+{
+	static const struct mp_sink_ops no_records;
+	struct live_read live = { .buffer = &ctl->buffer };
+	struct mp_scan_options options = {
+		.hash = MP_HASH_DEFAULT,
+		.page_data = copy_live_pages,
+		.page_data_ctx = &live,
+	};
+	struct mp_error error = { 0 };
+	struct mp_sink sink = { &no_records, NULL, &error };
+	size_t count;
+	pid_t *pids;
+	int rc;
+
+	rc = resolve_pids(ctl, &pids, &count);
+	if (rc)
+		return rc;
+	cli_scan_callbacks(&options);
+	rc = mp_procfs_scan(pids, count, &options, &sink, &error);
+	cli_progress_done();
+	free(pids);
+	free(live.frames.slots);
+	if (rc < 0 && !live.full)
+		return cli_report_error(&error, rc);
+
+	snprintf(ctl->source, sizeof(ctl->source), "%zu process%s, %s", count,
+		 count == 1 ? "" : "es",
+		 live.frames.used ? "each frame once" : "every mapping (PFNs hidden)");
+	ctl->truncated = live.full;
 	return 0;
 }
 
@@ -457,7 +609,7 @@ static void print_json(const struct hashbench_ctl *ctl, const struct mp_hashbenc
 	       ",\n  \"duplicate_pages\": %" PRIu64 ",\n  \"reference_collisions\": %" PRIu64
 	       ",\n  \"repeat\": %u,\n  \"read\": {",
 	       s->pages, ctl->buffer.pages_offered,
-	       ctl->buffer.pages_offered > s->pages ? "true" : "false", ctl->max_memory,
+	       ctl->truncated ? "true" : "false", ctl->max_memory,
 	       s->zero_filled_pages, s->contents, s->duplicate_pages, s->reference_collisions,
 	       ctl->repeat);
 	print_json_speed(read, read);
@@ -530,7 +682,7 @@ static int read_input(struct hashbench_ctl *ctl)
 	rc = reserve_buffer(ctl);
 	if (rc)
 		return rc;
-	rc = read_image(ctl);
+	rc = ctl->image ? read_image(ctl) : read_live(ctl);
 	if (rc)
 		return rc;
 
@@ -538,11 +690,15 @@ static int read_input(struct hashbench_ctl *ctl)
 		cli_warn("no pages read from %s", ctl->source);
 		return EXIT_RUNTIME;
 	}
-	if (ctl->buffer.pages_offered > ctl->buffer.count) {
+	if (ctl->truncated && ctl->image) {
 		format_size(ctl, ctl->max_memory, size, sizeof(size));
 		cli_warn("read the first %zu of %" PRIu64 " pages: --max-memory is %s; "
 			 "the rest was not measured", ctl->buffer.count,
 			 ctl->buffer.pages_offered, size);
+	} else if (ctl->truncated) {
+		format_size(ctl, ctl->max_memory, size, sizeof(size));
+		cli_warn("stopped reading at %zu pages: --max-memory is %s; the rest of the "
+			 "targets was not measured", ctl->buffer.count, size);
 	}
 	return 0;
 }
@@ -578,5 +734,6 @@ int cmd_hashbench(int argc, char **argv)
 	}
 	if (ctl.buffer.pages)
 		munmap(ctl.buffer.pages, ctl.buffer.capacity * MP_PAGE_SIZE);
+	cli_targets_free(&ctl.targets);
 	return rc;
 }

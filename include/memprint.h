@@ -416,6 +416,15 @@ struct mp_scan_options {
 	void (*progress)(void *ctx, uint64_t pages_done, uint64_t tasks_done, uint64_t tasks_total);
 	void *progress_ctx;
 	bool no_cachestat;		/* page cache: mincore only, as before Linux 6.5 */
+	/*
+	 * Called with the content of the pages read (may be NULL): count
+	 * records, each with its 4 KiB of content at data + i * 4096, before
+	 * the records reach the sink.  Only present pages are read, so only
+	 * they are passed.  A negative return value stops the scan, and
+	 * mp_procfs_scan() returns it.
+	 */
+	int (*page_data)(void *ctx, const struct mp_page *pages, const void *data, size_t count);
+	void *page_data_ctx;
 };
 
 /*

@@ -71,6 +71,7 @@ struct scanner {
 	struct mp_kpage kpage;
 	struct batch *batch;
 	uint8_t *content;		/* MP_SCAN_READ pages */
+	uint8_t *page_data;		/* MP_SCAN_BATCH pages kept for options->page_data */
 	struct mp_page *records;	/* MP_SCAN_BATCH records */
 	size_t record_count;
 	uint32_t set_flags;
@@ -216,6 +217,8 @@ static void hash_read(struct scanner *sc, struct batch *b, size_t slot, size_t c
 	mp_hash_pages(sc->hash, sc->content, count, b->digests + slot * MP_DIGEST_MAX,
 		      MP_DIGEST_MAX, b->zero + slot);
 	memset(b->state + slot, SLOT_READ, count);
+	if (sc->page_data)
+		memcpy(sc->page_data + slot * MP_PAGE_SIZE, sc->content, count * MP_PAGE_SIZE);
 }
 
 /*
@@ -346,8 +349,38 @@ static void note_hidden_pfn(struct scanner *sc)
 	scan_warn(sc, "PFNs are hidden without CAP_SYS_ADMIN: shared-frame numbers are off");
 }
 
+/*
+ * Hand the content of the batch's read pages to options->page_data, one
+ * call per run of consecutive read slots; the records from first on are
+ * theirs, in the same order.
+ */
+static int send_page_data(struct scanner *sc, struct batch *b, size_t first)
+{
+	size_t record = first, i = 0;
+
+	while (i < b->count) {
+		size_t j;
+		int rc;
+
+		if (b->state[i] != SLOT_READ) {
+			i++;
+			continue;
+		}
+		for (j = i + 1; j < b->count && b->state[j] == SLOT_READ; j++)
+			;
+		rc = sc->options->page_data(sc->options->page_data_ctx, sc->records + record,
+					    sc->page_data + i * MP_PAGE_SIZE, j - i);
+		if (rc < 0)
+			return rc;
+		record += j - i;
+		i = j;
+	}
+	return 0;
+}
+
 static int emit_records(struct scanner *sc, struct task_scan *ts, struct batch *b)
 {
+	size_t first;
 	int rc;
 
 	if (sc->record_count + b->count > MP_SCAN_BATCH) {
@@ -355,6 +388,7 @@ static int emit_records(struct scanner *sc, struct task_scan *ts, struct batch *
 		if (rc < 0)
 			return rc;
 	}
+	first = sc->record_count;
 	for (size_t i = 0; i < b->count; i++) {
 		struct mp_page *p;
 		uint64_t kflags = b->kflags[i];
@@ -386,7 +420,7 @@ static int emit_records(struct scanner *sc, struct task_scan *ts, struct batch *
 		ts->end.pages++;
 		sc->pages_done++;
 	}
-	return 0;
+	return sc->page_data ? send_page_data(sc, b, first) : 0;
 }
 
 /* Scan the pages [start, start + count pages) of the current region. */
@@ -718,6 +752,14 @@ static int open_scanner(struct scanner *sc, const struct mp_scan_options *option
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sc->content == MAP_FAILED)
 		sc->content = NULL;
+	if (options->page_data) {
+		sc->page_data = mmap(NULL, MP_SCAN_BATCH * MP_PAGE_SIZE, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sc->page_data == MAP_FAILED)
+			sc->page_data = NULL;
+		if (!sc->page_data)
+			rc = -ENOMEM;
+	}
 	if (rc < 0 || !sc->batch || !sc->records || !sc->content)
 		return mp_fail(error, -ENOMEM, "cannot start a procfs scan: out of memory");
 	return 0;
@@ -732,6 +774,8 @@ static void close_scanner(struct scanner *sc)
 	free(sc->records);
 	if (sc->content)
 		munmap(sc->content, MP_SCAN_READ * MP_PAGE_SIZE);
+	if (sc->page_data)
+		munmap(sc->page_data, MP_SCAN_BATCH * MP_PAGE_SIZE);
 }
 
 static void fill_set_info(struct scanner *sc, struct mp_set_info *info)

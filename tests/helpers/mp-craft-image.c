@@ -3,8 +3,10 @@
  * mp-craft-image.c - write the crafted page set of mp-craft.h as memory
  * images, for tests/cli/hashbench_*.sh
  *
- * Usage: mp-craft-image DIR
- * Writes into DIR:
+ * Usage: mp-craft-image DIR | --hold
+ * With --hold, keeps the page set in its own memory, prints "ready" and
+ * waits to be killed, for tests that read a live process.  With DIR,
+ * writes into DIR:
  *   pages.raw       the 16 pages as a raw image
  *   pages.elf       the same pages as an ELF core (two PT_LOAD segments)
  *   short.elf       the first 40 bytes of pages.elf: a truncated ELF header
@@ -13,6 +15,7 @@
  *                   end of the file
  */
 #include <stdio.h>
+#include <sys/mman.h>
 
 #include "helpers/mp-craft.h"
 
@@ -31,14 +34,33 @@ static int write_in(const char *dir, const char *name, const void *data, size_t 
 	return rc;
 }
 
+/* Write the page set into fresh anonymous memory of this process and wait. */
+static int hold(void)
+{
+	uint8_t *area = mmap(NULL, sizeof(pages), PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (area == MAP_FAILED) {
+		perror("mp-craft-image: mmap");
+		return 2;
+	}
+	craft_pages(area);
+	printf("ready %p\n", (void *)area);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t magic[sizeof(elf)];
 
 	if (argc != 2) {
-		fprintf(stderr, "Usage: mp-craft-image DIR\n");
+		fprintf(stderr, "Usage: mp-craft-image DIR | --hold\n");
 		return 1;
 	}
+	if (!strcmp(argv[1], "--hold"))
+		return hold();
 	craft_pages(pages);
 	craft_elf_head(elf, CRAFT_PAGES);
 	memcpy(elf + CRAFT_ELF_DATA_OFFSET, pages, sizeof(pages));
