@@ -105,6 +105,8 @@ static inline int bucket_push(struct bucket *bucket, const struct slot *slot)
 #define RADIX_MAX_BITS 16
 #define RADIX_COUNTS (1u << RADIX_MAX_BITS)
 void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *counts);
+/* Sort count slots in place; counts is scratch of 2 * RADIX_COUNTS entries. */
+void radix_sort_in_place(struct slot *slots, size_t count, uint32_t *counts);
 
 /*
  * Digest keys are multiplied by an odd constant (a bijection on 64 bits) so

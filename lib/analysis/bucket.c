@@ -189,6 +189,80 @@ void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *c
 	}
 }
 
+/*
+ * The same sort in place (American flag sort): each slot moves along a
+ * cycle into its digit's sub-bucket.  counts needs 2 * RADIX_COUNTS
+ * entries: the next free place and the end of each sub-bucket.
+ */
+void radix_sort_in_place(struct slot *s, size_t count, uint32_t *counts)
+{
+	uint32_t *next = counts, *end = counts + RADIX_COUNTS;
+	uint64_t diff = 0, first;
+	unsigned bits, high, shift;
+	uint32_t mask, sum = 0;
+	size_t i, start;
+
+	if (count <= INSERTION_MAX) {
+		insertion_sort(s, count);
+		return;
+	}
+	first = s[0].sort;
+	for (i = 1; i < count; i++)
+		diff |= s[i].sort ^ first;
+	if (!diff)
+		return;
+
+	high = 63 - __builtin_clzll(diff);
+	bits = floor_log2(count);
+	if (bits < 2)
+		bits = 2;
+	if (bits > RADIX_MAX_BITS)
+		bits = RADIX_MAX_BITS;
+	if (bits > high + 1)
+		bits = high + 1;
+	shift = high + 1 - bits;
+	mask = (1u << bits) - 1;
+
+	memset(next, 0, ((size_t)mask + 1) * sizeof(*next));
+	for (i = 0; i < count; i++)
+		next[(s[i].sort >> shift) & mask]++;
+	for (i = 0; i <= mask; i++) {
+		uint32_t c = next[i];
+
+		next[i] = sum;
+		sum += c;
+		end[i] = sum;
+	}
+	for (uint32_t d = 0; d <= mask; d++) {
+		while (next[d] < end[d]) {
+			struct slot x = s[next[d]];
+			uint32_t k = (x.sort >> shift) & mask;
+
+			while (k != d) {
+				struct slot t = s[next[k]];
+
+				s[next[k]++] = x;
+				x = t;
+				k = (x.sort >> shift) & mask;
+			}
+			s[next[d]++] = x;
+		}
+	}
+
+	for (start = 0; start < count; ) {
+		uint64_t digit = (s[start].sort >> shift) & mask;
+		size_t stop = start + 1;
+
+		while (stop < count && ((s[stop].sort >> shift) & mask) == digit)
+			stop++;
+		if (stop - start <= INSERTION_MAX)
+			insertion_sort(s + start, stop - start);
+		else if (shift > 0)
+			radix_sort_in_place(s + start, stop - start, counts);
+		start = stop;
+	}
+}
+
 uint64_t key_unmix(uint64_t mixed)
 {
 	uint64_t inverse = KEY_MIX;

@@ -53,6 +53,7 @@ struct engine {
 	struct mp_content *contents;	/* min-heap of the top contents */
 	size_t content_count;
 	struct slot *scratch;
+	size_t in_place_min;		/* buckets of more slots are sorted in place */
 	uint32_t *counts;
 	struct part_group *part_map;
 	size_t part_map_size;		/* a power of two */
@@ -572,9 +573,15 @@ static int grow_scratch(struct engine *e, size_t *capacity, size_t count)
 	return 0;
 }
 
-/* Sort a bucket into the scratch array and unmap it. */
+/*
+ * Sort a bucket; *sorted gets the sorted slots.  A bucket of ordinary size
+ * is sorted into the scratch array and unmapped at once.  A bucket many
+ * times the average (a content that most frames share, such as the
+ * zero-filled page) is sorted in place, so that no scratch array of its
+ * size is needed; the caller unmaps it after use.
+ */
 static int sort_bucket(struct engine *e, struct bucket *bucket, size_t *scratch_capacity,
-		       size_t *count)
+		       struct slot **sorted, size_t *count)
 {
 	int rc;
 
@@ -582,14 +589,32 @@ static int sort_bucket(struct engine *e, struct bucket *bucket, size_t *scratch_
 	if (rc < 0)
 		return rc;
 	*count = bucket->count;
+	*sorted = bucket->slots;
 	if (!bucket->count)
 		return 0;
+	if (bucket->count > e->in_place_min) {
+		radix_sort_in_place(bucket->slots, bucket->count, e->counts);
+		return 0;
+	}
 	rc = grow_scratch(e, scratch_capacity, bucket->count);
 	if (rc < 0)
 		return rc;
 	radix_sort_to(bucket->slots, e->scratch, bucket->count, e->counts);
 	bucket_free(bucket);
+	*sorted = e->scratch;
 	return 0;
+}
+
+/* Sort buckets larger than 8 times the average in place, but none under 64 Ki slots. */
+static void choose_in_place_min(struct engine *e, const struct bucket *buckets)
+{
+	size_t total = 0;
+
+	for (unsigned b = 0; b < MP_BUCKETS; b++)
+		total += buckets[b].count + buckets[b].staged;
+	e->in_place_min = total / MP_BUCKETS * 8;
+	if (e->in_place_min < 65536)
+		e->in_place_min = 65536;
 }
 
 static uint64_t entry_pfn(const struct slot *s)
@@ -602,24 +627,25 @@ static int pair_frames(struct engine *e, size_t *scratch_capacity)
 {
 	struct mp_analysis *a = e->analysis;
 
+	choose_in_place_min(e, a->frames);
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
+		struct slot *s = NULL;
 		size_t count = 0;
 		int rc;
 
-		rc = sort_bucket(e, &a->frames[b], scratch_capacity, &count);
-		if (rc < 0)
-			return rc;
-		for (size_t start = 0; start < count; ) {
-			uint64_t pfn = entry_pfn(&e->scratch[start]);
+		rc = sort_bucket(e, &a->frames[b], scratch_capacity, &s, &count);
+		for (size_t start = 0; rc == 0 && start < count; ) {
+			uint64_t pfn = entry_pfn(&s[start]);
 			size_t end = start + 1;
 
-			while (end < count && entry_pfn(&e->scratch[end]) == pfn)
+			while (end < count && entry_pfn(&s[end]) == pfn)
 				end++;
-			rc = emit_frame(a, e->scratch + start, end - start);
-			if (rc < 0)
-				return rc;
+			rc = emit_frame(a, s + start, end - start);
 			start = end;
 		}
+		bucket_free(&a->frames[b]);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -629,24 +655,25 @@ static int group_contents(struct engine *e, size_t *scratch_capacity)
 {
 	struct mp_analysis *a = e->analysis;
 
+	choose_in_place_min(e, a->groups);
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
+		struct slot *s = NULL;
 		size_t count = 0;
 		int rc;
 
-		rc = sort_bucket(e, &a->groups[b], scratch_capacity, &count);
-		if (rc < 0)
-			return rc;
-		for (size_t start = 0; start < count; ) {
-			uint64_t key = e->scratch[start].sort;
+		rc = sort_bucket(e, &a->groups[b], scratch_capacity, &s, &count);
+		for (size_t start = 0; rc == 0 && start < count; ) {
+			uint64_t key = s[start].sort;
 			size_t end = start + 1;
 
-			while (end < count && e->scratch[end].sort == key)
+			while (end < count && s[end].sort == key)
 				end++;
-			rc = account_content(e, e->scratch + start, end - start);
-			if (rc < 0)
-				return rc;
+			rc = account_content(e, s + start, end - start);
 			start = end;
 		}
+		bucket_free(&a->groups[b]);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -793,7 +820,7 @@ static int engine_init(struct engine *e, struct mp_analysis *a)
 	e->analysis = a;
 	e->top = a->options.top ? a->options.top : 10;
 	choose_ksm_parameters(e);
-	e->counts = malloc(RADIX_COUNTS * sizeof(*e->counts));
+	e->counts = malloc(2 * RADIX_COUNTS * sizeof(*e->counts));
 	e->files = calloc(a->file_count, sizeof(*e->files));
 	e->contents = calloc(e->top, sizeof(*e->contents));
 	if (!e->counts || !e->files || !e->contents)

@@ -800,6 +800,47 @@ static void test_random_against_reference(void **state)
 	free(ref);
 }
 
+/*
+ * Buckets far above the average are sorted in place: one PFN bucket holds
+ * a KSM frame mapped 100000 times, one key bucket the 70000 zero-filled
+ * frames.  500 frames of distinct contents complete the set.
+ */
+static void test_large_buckets_in_place(void **state)
+{
+	struct source *s = *state;
+	const struct mp_totals *t;
+	uint32_t task, region;
+
+	begin_set(s);
+	task = add_task(s, 1, "big");
+	region = add_region(s, task, MP_REGION_ANON, NULL, 0);
+	for (int i = 0; i < 100000; i++)
+		map_mergeable(s, task, region, 5000, X, KSM, 100000);
+	for (uint64_t pfn = 10000; pfn < 80000; pfn++)
+		map(s, task, region, pfn, 0, ANON, 1);
+	for (uint64_t i = 0; i < 500; i++)
+		map(s, task, region, 200000 + i, 1000 + i, ANON, 1);
+	end_task(s, task, MP_TASK_COMPLETE);
+	end_set(s);
+	t = analyse(s);
+
+	assert_int_equal(t->mappings, 170500);
+	assert_int_equal(t->frames, 70501);
+	assert_int_equal(t->shared_frames, 1);
+	assert_int_equal(t->saved_by_sharing, 170500 - 70501);
+	assert_int_equal(t->duplicate_frames, 69999);
+	assert_int_equal(t->duplicate_frames_nonzero, 0);
+	assert_int_equal(t->zero_filled_frames, 70000);
+	assert_int_equal(t->ksm_frames, 1);
+	assert_int_equal(t->ksm_saved, 99999);
+	/* 100000 - ceil(100000 / 256) */
+	assert_int_equal(t->ksm_potential, 99609);
+	/* KSM saved more than the potential here: nothing remains. */
+	assert_int_equal(t->ksm_remaining, 0);
+	assert_int_equal(t->private_frames, 500);
+	assert_int_equal(s->report->tasks[0].totals.duplicate_frames, 69999);
+}
+
 static void test_sets_with_different_hashes(void **state)
 {
 	struct source *s = *state;
@@ -841,6 +882,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sets_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_top_contents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_against_reference, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_buckets_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sets_with_different_hashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_page_of_unknown_task, setup, teardown),
 	};
