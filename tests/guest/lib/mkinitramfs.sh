@@ -6,7 +6,8 @@
 # The image holds busybox-static, the programs with the shared libraries
 # ldd lists for them, memprint.ko, the kernel's zram and ext4 modules (and
 # what they depend on, decompressed, in load order in /modules/order), and
-# the in-guest suite.  /init runs the suite and powers the guest off.
+# the in-guest suite (MEMPRINT_GUEST_SUITE names another script).  /init
+# runs it and powers the guest off.
 set -eu
 
 version=$1 output=$2 module=$3
@@ -18,7 +19,7 @@ trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,mnt,modules,memprint}
 cp /bin/busybox "$root/bin/busybox"
 cp "$here/init" "$root/init"
-cp "$here/suite.sh" "$root/memprint/suite.sh"
+cp "${MEMPRINT_GUEST_SUITE:-$here/suite.sh}" "$root/memprint/suite.sh"
 chmod 0755 "$root/init"
 cp "$module" "$root/memprint/memprint.ko"
 
