@@ -356,6 +356,45 @@ static void test_guard_pages(void **state)
 	target_stop(&t);
 }
 
+static void test_mergeable_flags(void **state)
+{
+	struct collector *c;
+	struct target t[2];
+	size_t pages = REGION_SIZE / 16 / MP_PAGE_SIZE;
+	pid_t pids[2];
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t[0], FILL_PATTERN, REGION_SIZE / 16));
+	assert_true(target_start(&t[1], FILL_PATTERN, REGION_SIZE / 16));
+	if (target_command(&t[0], 'm') != 'm' || target_command(&t[1], 'M') != 'M') {
+		target_stop(&t[0]);
+		target_stop(&t[1]);
+		mp_test_skip("this kernel has no KSM or no PR_SET_MEMORY_MERGE (Linux 6.4+)");
+	}
+	pids[0] = t[0].pid;
+	pids[1] = t[1].pid;
+	c = scan_into(pids, 2, false, false, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+
+	/* MADV_MERGEABLE: the area's pages only, and the region has VmFlags mg. */
+	assert_int_equal(count_in(c, 0, t[0].region, REGION_SIZE / 16, MP_PAGE_MERGEABLE), pages);
+	assert_int_equal(count_in(c, 0, 0, UINT64_MAX, MP_PAGE_MERGEABLE), pages);
+	for (size_t i = 0; i < c->region_count; i++)
+		if (c->regions[i].task == 0)
+			assert_int_equal(!!(c->regions[i].vm_flags & MP_VM_MERGEABLE),
+					 c->regions[i].start == t[0].region);
+	assert_false(c->tasks[0].flags & MP_TASK_KSM_MERGE_ANY);
+
+	/* Merge-any: every page of the task. */
+	assert_true(c->tasks[1].flags & MP_TASK_KSM_MERGE_ANY);
+	assert_int_equal(count_in(c, 1, 0, UINT64_MAX, MP_PAGE_MERGEABLE), c->ends[1].pages);
+	collector_free(c);
+	target_stop(&t[0]);
+	target_stop(&t[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_thp_subpages),
 		cmocka_unit_test(test_prot_none_skipped),
 		cmocka_unit_test(test_guard_pages),
+		cmocka_unit_test(test_mergeable_flags),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

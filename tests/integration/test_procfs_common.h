@@ -7,7 +7,8 @@
  * content, reports the region's address, and then obeys one-byte commands
  * on a pipe: 'u' unmaps the region, 'e' executes /bin/sleep, 'p' protects
  * the region PROT_NONE, 'g' turns its first four pages into guard pages
- * (MADV_GUARD_INSTALL, Linux 6.13+), 'q' exits.  It answers each command
+ * (MADV_GUARD_INSTALL, Linux 6.13+), 'm' marks the region MADV_MERGEABLE,
+ * 'M' turns on KSM merge-any (PR_SET_MEMORY_MERGE), 'q' exits.  It answers each command
  * with one byte, the command or 'n' when it failed ('e' with the end of
  * file that exec's close-on-exec causes).
  */
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +30,9 @@
 #define HUGE_SIZE (2u << 20)
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
+#endif
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE 67
 #endif
 
 enum fill {
@@ -91,6 +96,10 @@ static inline void target_serve(uint8_t *p, size_t size, int command_fd, int rep
 
 	while (read(command_fd, &c, 1) == 1) {
 		if (c == 'g' && madvise(p, 4 * MP_PAGE_SIZE, MADV_GUARD_INSTALL) < 0)
+			c = 'n';
+		if (c == 'm' && madvise(p, size, MADV_MERGEABLE) < 0)
+			c = 'n';
+		if (c == 'M' && prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) < 0)
 			c = 'n';
 		if (c == 'u')
 			munmap(p, size);

@@ -233,6 +233,31 @@ static void test_freeze_sigstop(void **state)
 	collector_free(c);
 }
 
+/* A target that was stopped before the scan is left stopped: its stop is not ours. */
+static void test_freeze_keeps_stopped(void **state)
+{
+	struct collector *c;
+	struct target t;
+	char before;
+	int rc;
+
+	(void)state;
+	mp_test_require_root();
+	assert_true(target_start(&t, FILL_PATTERN, REGION_SIZE / 16));
+	kill(t.pid, SIGSTOP);
+	for (int i = 0; i < 1000 && (before = process_state(t.pid)) != 'T'; i++)
+		usleep(1000);
+	assert_int_equal(before, 'T');
+	c = scan_into(&t.pid, 1, false, true, NULL, NULL, &rc);
+	assert_int_equal(rc, 0);
+	usleep(20000);
+	assert_int_equal(process_state(t.pid), 'T');
+	kill(t.pid, SIGCONT);
+	assert_int_not_equal(settled_state(t.pid), 'T');
+	collector_free(c);
+	target_stop(&t);
+}
+
 static bool make_cgroup(char *dir, size_t size)
 {
 	char mount[2048];
@@ -352,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_during_scan),
 		cmocka_unit_test(test_hidden_pfns),
 		cmocka_unit_test(test_freeze_sigstop),
+		cmocka_unit_test(test_freeze_keeps_stopped),
 		cmocka_unit_test(test_freeze_cgroup),
 		cmocka_unit_test(test_freeze_resumed_on_sigterm),
 	};
