@@ -18,7 +18,7 @@
  * runs it, absolute rates mean little.
  *
  * Usage: bench_kmod [--size SIZE[K|M]] [--repeat N]
- * Without /dev/memprint (the module not loaded) it says so and exits 0.
+ * Without /dev/memprint (the module not loaded) it prints that it skipped and exits 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -68,7 +68,7 @@ static void fill_random(uint8_t *buf, size_t size)
 	}
 }
 
-/* The target holds the same bytes as our copy, then waits to be killed. */
+/* Start a target with the same bytes as our copy, which waits to be killed. */
 static pid_t start_target(const struct bench *b)
 {
 	int ready[2];

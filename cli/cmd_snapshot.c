@@ -14,6 +14,7 @@ enum {
 	OPT_APPEND,
 	OPT_FREEZE,
 	OPT_SYSROOT,
+	OPT_PHYSICAL,
 };
 
 enum snapshot_source {
@@ -27,6 +28,7 @@ struct snapshot_command {
 	enum snapshot_source source;
 	struct mp_writer_options writer;
 	bool freeze;
+	bool physical;			/* --physical: all RAM through the module */
 	const char *path;
 	const char *sysroot;
 };
@@ -42,7 +44,9 @@ static void snapshot_help(void)
 	cli_hash_help(stdout);
 	fputs("\nSnapshot:\n"
 	      "  -o, --output FILE     the snapshot file (created with mode 0600)\n"
-	      "      --source SOURCE   procfs (default: /proc, no module) or kmod (memprint.ko)\n"
+	      "      --source SOURCE   procfs (default: /proc, no module) or kmod (memprint.ko,\n"
+	      "                        whose default hash is xxh64)\n"
+	      "      --physical        add a set of every System RAM frame (--source kmod)\n"
 	      "      --compress        compress the blocks with zstd\n"
 	      "      --append          add the set to the sets already in FILE\n"
 	      "      --freeze          stop the targets while they are scanned (procfs)\n"
@@ -77,6 +81,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 		{ "append", no_argument, NULL, OPT_APPEND },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
+		{ "physical", no_argument, NULL, OPT_PHYSICAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -112,6 +117,9 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 		case OPT_SYSROOT:
 			cmd->sysroot = optarg;
 			break;
+		case OPT_PHYSICAL:
+			cmd->physical = true;
+			break;
 		case 'h':
 			snapshot_help();
 			return 0;
@@ -125,7 +133,9 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 		return cli_usage_error("snapshot", "no output file: give -o FILE");
 	if (cmd->source == SOURCE_KMOD && cmd->freeze)
 		return cli_usage_error("snapshot", "--freeze works with --source procfs only");
-	if (cli_targets_check(&cmd->targets, "snapshot") < 0 ||
+	if (cmd->physical && cmd->source != SOURCE_KMOD)
+		return cli_usage_error("snapshot", "--physical needs --source kmod");
+	if ((!cmd->physical && cli_targets_check(&cmd->targets, "snapshot") < 0) ||
 	    cli_hash_check(&cmd->hash, "snapshot") < 0)
 		return EXIT_USAGE;
 	return -1;
@@ -151,11 +161,14 @@ static int snapshot_run(struct snapshot_command *cmd, const pid_t *pids, size_t 
 {
 	struct mp_scan_options sopts = {
 		.sysroot = cmd->sysroot,
-		.hash = cmd->hash.id ? cmd->hash.id : MP_HASH_DEFAULT,
+		/* The module has no xxh3: its default is xxh64. */
+		.hash = cmd->hash.id ? cmd->hash.id :
+			cmd->source == SOURCE_KMOD ? MP_HASH_XXH64 : MP_HASH_DEFAULT,
 		.hash_key = cmd->hash.key,
 		.hash_key_size = cmd->hash.key_size,
 		.freeze = cmd->freeze,
 	};
+	struct mp_kmod_request physical = { .target = MP_KMOD_PHYSICAL };
 	struct mp_kmod_request request = {
 		.target = MP_KMOD_TASKS,
 		.pids = pids,
@@ -184,6 +197,8 @@ static int snapshot_run(struct snapshot_command *cmd, const pid_t *pids, size_t 
 		rc = mp_pagecache_scan(cmd->targets.cache_paths, cmd->targets.cache_path_count,
 				       &sopts, sink, NULL, error);
 	}
+	if (rc == 0 && cmd->physical)
+		rc = mp_kmod_scan(&physical, &sopts, sink, error);
 	return rc;
 }
 
@@ -214,6 +229,15 @@ static int snapshot_write(struct snapshot_command *cmd, const pid_t *pids, size_
 	return rc < 0 ? rc : close_rc;
 }
 
+/* Whether --physical is the only target: no task or page cache to resolve. */
+static bool physical_only(const struct snapshot_command *cmd)
+{
+	const struct cli_targets *t = &cmd->targets;
+
+	return cmd->physical && !t->pid_count && !t->all && !t->comm && !t->cgroup &&
+	       !t->page_cache;
+}
+
 int cmd_snapshot(int argc, char **argv)
 {
 	struct snapshot_command cmd = { .source = SOURCE_PROCFS };
@@ -227,7 +251,7 @@ int cmd_snapshot(int argc, char **argv)
 	if (status >= 0)
 		goto out;
 	status = cli_hash_load_key(&cmd.hash);
-	if (status == 0)
+	if (status == 0 && !physical_only(&cmd))
 		status = cli_resolve_targets(&cmd.targets, cmd.sysroot, &pids, &count);
 	if (status)
 		goto out;

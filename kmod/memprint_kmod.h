@@ -12,7 +12,7 @@
 #include "memprint_uapi.h"
 
 #define MPK_BATCH		512	/* page records one scan step produces at most */
-#define MPK_OUT_SIZE		(256 * 1024)	/* answer buffer: one step fits */
+#define MPK_OUT_SIZE		(256 * 1024)	/* response buffer: one step fits */
 #define MPK_NO_REGION		0xffffffffu
 #define MPK_MAX_RANGES		256	/* System RAM ranges a physical scan keeps */
 
@@ -42,7 +42,7 @@ enum mpk_task_status {
 
 /* ------------------------------------------------------------- output */
 
-/* The answer of the current request, produced one scan step at a time. */
+/* The response of the current request, produced one scan step at a time. */
 struct mpk_out {
 	char *buf;
 	size_t size;
@@ -167,7 +167,7 @@ struct mpk_session {
 	struct mpk_out out;
 	struct memprint_request request;
 	struct mpk_hasher hasher;
-	bool active;			/* a request is being answered */
+	bool active;			/* a request's response is being produced */
 	int (*step)(struct mpk_session *session);
 	void (*cleanup)(struct mpk_session *session);
 	union {

@@ -4,8 +4,8 @@
  *
  * Protocol: open /dev/memprint (CAP_SYS_ADMIN, one open file at a time,
  * else -EBUSY), issue MEMPRINT_IOC_SCAN with a struct memprint_request,
- * then read() the answer until read() returns 0.  A new request may follow
- * on the same file.  The answer is a byte stream of records in binary
+ * then read() the response until read() returns 0.  A new request may follow
+ * on the same file.  The response is a byte stream of records in binary
  * (native byte order, 8-byte aligned, each starting with a struct
  * memprint_rec_header) or, with MEMPRINT_OPT_TEXT, lines for humans.  A
  * read() may end in the middle of a record; the next read() continues it.
@@ -94,7 +94,7 @@ struct memprint_rec_header {
 #define MEMPRINT_TASK_KSM_MERGE_ANY	(1u << 0)
 #define MEMPRINT_TASK_KERNEL_THREAD	(1u << 1)
 
-/* The task of a task scan: first record of its answer. */
+/* The task of a task scan: first record of its response. */
 struct memprint_rec_task {
 	struct memprint_rec_header header;
 	__s32 pid;
@@ -115,7 +115,7 @@ struct memprint_rec_task {
 
 /*
  * One VMA of the task, before the pages it maps.  Regions are numbered
- * from 0 in the order of their records within one answer.
+ * from 0 in the order of their records within one response.
  */
 struct memprint_rec_region {
 	struct memprint_rec_header header;
@@ -133,7 +133,7 @@ struct memprint_rec_region {
 
 /*
  * A file of a page-cache scan, before its pages.  Files are numbered from
- * 0 in the order of their records within one answer.  The path is relative
+ * 0 in the order of their records within one response.  The path is relative
  * to the root of the file system the file is on.
  */
 struct memprint_rec_file {
@@ -180,7 +180,7 @@ struct memprint_rec_page {
 /* Task end status, as enum mp_task_status. */
 #define MEMPRINT_SKIP_COUNT	6	/* reasons, as enum mp_skip_reason */
 
-/* The end of a task's answer. */
+/* The end of a task's response. */
 struct memprint_rec_task_end {
 	struct memprint_rec_header header;
 	__u32 status;		/* MP_TASK_COMPLETE, MP_TASK_EXITED, ... */
@@ -210,7 +210,7 @@ struct memprint_rec_physical_end {
 				 * (memfd_secret), never read */
 };
 
-/* The last record of every binary answer. */
+/* The last record of every binary response. */
 struct memprint_rec_end {
 	struct memprint_rec_header header;
 	__s32 error;		/* 0, or the negative errno that ended the scan */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * output.c - the answer buffer: binary records or text lines
+ * output.c - the response buffer: binary records or text lines
  *
  * A scan step appends at most one step's records; read() copies them out
  * before the next step runs, so the buffer never needs to grow.

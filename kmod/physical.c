@@ -45,7 +45,7 @@ static int add_ram_range(struct resource *res, void *arg)
 /*
  * The inode, device and offset of a page-cache folio, under its lock.
  * Only LRU folios qualify: on slab and other kernel pages the mapping
- * field holds something else.  NOTE: a page-cache folio that reclaim or
+ * field contains something else.  NOTE: a page-cache folio that reclaim or
  * migration has isolated from the LRU at that moment shows no file.
  */
 static void file_info(struct folio *folio, struct page *page,

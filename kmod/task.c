@@ -7,9 +7,9 @@
  * Linux 6.1 or 6.12; follow_pte() is exported on 6.1 only and follow_pfn()
  * was removed in 6.10; GUP (get_user_pages_remote()) gives no swap or
  * page-table bits, and a pin of a COW-shared anonymous page unshares it.
- * A walk under the page-table lock sees present entries only, so it never
- * faults a page in, and it takes a plain page reference (get_page()) that
- * leaves COW sharing alone.
+ * The walk reads only present entries under the page-table lock, so it
+ * never faults a page in, and it takes a plain page reference (get_page()),
+ * which leaves COW sharing alone.
  *
  * Locking: each step takes mmap_read_lock() for at most one PMD's range
  * (2 MiB), collects the entries and page references under the PTE or PMD
@@ -102,7 +102,7 @@ static void add_pte(struct mpk_task_scan *ts, unsigned long addr, pte_t pte)
 
 /*
  * pte_offset_map_lock() is not exported from Linux 6.5 on, so this follows
- * its protocol: since 6.5 khugepaged may free a page table under the mmap
+ * its protocol.  Since 6.5 khugepaged may free a page table under the mmap
  * read lock (retract_page_tables()), but it clears the PMD entry first and
  * frees the table after an RCU grace period.  So the table stays valid
  * under rcu_read_lock(), and the PMD value is checked again under the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * kmod.c - the kernel module backend: /dev/memprint answers to sink calls
+ * kmod.c - the kernel module backend: /dev/memprint responses to sink calls
  *
  * Each task, the physical RAM or each file or mount is one request to
- * memprint.ko (kmod/memprint_uapi.h); the binary records it answers are
+ * memprint.ko (kmod/memprint_uapi.h); the binary records it responses are
  * turned into the same sink calls the procfs backend makes, numbering the
  * regions and files of the whole set as it does.
  */
@@ -370,8 +370,8 @@ static int parse_buffer(struct kmod_scan *ks)
 	return 0;
 }
 
-/* Read the answer of the current request up to its end record. */
-int mp_kmod_read_answer(struct kmod_scan *ks)
+/* Read the response of the current request up to its end record. */
+int mp_kmod_read_response(struct kmod_scan *ks)
 {
 	while (!ks->done) {
 		ssize_t n = read(ks->fd, ks->buf + ks->buf_len, READ_SIZE - ks->buf_len);

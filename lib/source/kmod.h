@@ -2,7 +2,7 @@
 /*
  * kmod.h - private interface of the kernel module backend
  *
- * kmod.c opens /dev/memprint, reads the answers and turns their records
+ * kmod.c opens /dev/memprint, reads the responses and turns their records
  * into sink calls; kmod_targets.c sends the requests of each kind of scan.
  */
 #ifndef MEMPRINT_SOURCE_KMOD_H
@@ -25,9 +25,9 @@ struct kmod_scan {
 	size_t digest_size;
 	int fd;				/* /dev/memprint */
 
-	uint8_t *buf;			/* answer bytes not parsed yet */
+	uint8_t *buf;			/* response bytes not parsed yet */
 	size_t buf_len;
-	bool done;			/* the end record of the answer was read */
+	bool done;			/* the end record of the response was read */
 	int kernel_error;		/* the error the end record carried */
 
 	struct mp_page *pages;		/* records not yet handed to the sink */
@@ -49,14 +49,14 @@ struct kmod_scan {
 
 uint64_t mp_kmod_decode_dev(uint64_t dev);
 
-/* Send request (size, hash and options filled in) and reset the answer state. */
+/* Send request (size, hash and options filled in) and reset the response state. */
 int mp_kmod_request_send(struct kmod_scan *ks, struct memprint_request *request);
 /*
- * Read and dispatch the answer of the current request.  Returns 0 (the
+ * Read and dispatch the response of the current request.  Returns 0 (the
  * module's own error, if any, in ks->kernel_error) or a negative errno
- * value of the sink, the read or a malformed answer.
+ * value of the sink, the read or a malformed response.
  */
-int mp_kmod_read_answer(struct kmod_scan *ks);
+int mp_kmod_read_response(struct kmod_scan *ks);
 int mp_kmod_dispatch(struct kmod_scan *ks, const struct memprint_rec_header *header);
 
 int mp_kmod_scan_tasks(struct kmod_scan *ks);

@@ -67,7 +67,7 @@ static int scan_task(struct kmod_scan *ks, pid_t pid)
 	if (rc < 0)
 		return mp_fail_errno(ks->error, rc, "cannot scan pid %d through the module",
 				     (int)pid);
-	rc = mp_kmod_read_answer(ks);
+	rc = mp_kmod_read_response(ks);
 	if (rc < 0)
 		return rc;
 	if (ks->kernel_error == -EINTR)
@@ -189,7 +189,7 @@ int mp_kmod_scan_physical(struct kmod_scan *ks)
 	rc = mp_kmod_request_send(ks, &request);
 	if (rc < 0)
 		return mp_fail_errno(ks->error, rc, "cannot start a physical scan through the module");
-	rc = mp_kmod_read_answer(ks);
+	rc = mp_kmod_read_response(ks);
 	if (rc < 0)
 		return rc;
 	if (ks->kernel_error)
@@ -246,7 +246,7 @@ static int scan_cache_path(struct kmod_scan *ks, const char *path, bool mount)
 	}
 	if (rc < 0)
 		return mp_fail_errno(ks->error, rc, "cannot scan the page cache of %s", path);
-	rc = mp_kmod_read_answer(ks);
+	rc = mp_kmod_read_response(ks);
 	if (rc < 0)
 		return rc;
 	if (ks->kernel_error)

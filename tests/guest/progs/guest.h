@@ -3,7 +3,7 @@
  * guest.h - the checks that run inside the QEMU guest, one per subcommand
  *
  * Each check exits 0 when it passed, 1 when it failed and 77 when its
- * requirement is missing; it explains itself on stdout in lines starting
+ * requirement is missing.  It explains itself on stdout in lines starting
  * with "# ", which the suite passes on as TAP diagnostics.
  */
 #ifndef MEMPRINT_GUEST_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * mm.c - KSM and swap as the module sees them
+ * mm.c - KSM and swap pages in module snapshots
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -93,7 +93,7 @@ static int scan_once(const pid_t *churners)
 	return rc;
 }
 
-/* Start a physical scan, read a little of it and close the file mid-answer. */
+/* Start a physical scan, read a little of it and close the file mid-response. */
 static int abandon_scan(void)
 {
 	struct memprint_request request = {
@@ -113,7 +113,7 @@ static int abandon_scan(void)
 	return 0;
 }
 
-/* A reader killed by SIGKILL in the middle of a long answer. */
+/* A reader killed by SIGKILL in the middle of a long response. */
 static int kill_reader(void)
 {
 	int status;

@@ -276,8 +276,8 @@ static void fill_hash_pages(char *buf)
 	buf[3 * PAGE + 1000] ^= 1;		/* one byte apart from page 4 */
 }
 
-/* Read a whole module answer into a malloc'd buffer. */
-static char *read_answer(int fd, size_t *size)
+/* Read a whole module response into a malloc'd buffer. */
+static char *read_response(int fd, size_t *size)
 {
 	size_t capacity = 1 << 20, used = 0;
 	char *buf = malloc(capacity);
@@ -299,7 +299,7 @@ static char *read_answer(int fd, size_t *size)
 	return buf;
 }
 
-static int compare_digests(const char *answer, size_t size, const char *buf, enum mp_hash_id id)
+static int compare_digests(const char *response, size_t size, const char *buf, enum mp_hash_id id)
 {
 	struct mp_hash *hash;
 	struct mp_error error;
@@ -311,7 +311,7 @@ static int compare_digests(const char *answer, size_t size, const char *buf, enu
 		return GUEST_FAIL;
 	}
 	for (size_t off = 0; off + sizeof(struct memprint_rec_header) <= size;) {
-		const struct memprint_rec_header *h = (const void *)(answer + off);
+		const struct memprint_rec_header *h = (const void *)(response + off);
 		const struct memprint_rec_page *p = (const void *)h;
 		uint8_t digest[MP_DIGEST_MAX];
 		bool zero;
@@ -341,7 +341,7 @@ int check_hash(int argc, char **argv)
 {
 	enum mp_hash_id id = argc > 2 ? mp_hash_lookup(argv[2]) : MP_HASH_NONE;
 	struct memprint_request request = { .size = sizeof(request), .target = MEMPRINT_TARGET_TASK };
-	char *buf, *answer;
+	char *buf, *response;
 	size_t size;
 	int fd, status;
 
@@ -367,10 +367,10 @@ int check_hash(int argc, char **argv)
 		close(fd);
 		return GUEST_FAIL;
 	}
-	answer = read_answer(fd, &size);
+	response = read_response(fd, &size);
 	close(fd);
-	status = answer ? compare_digests(answer, size, buf, id) : GUEST_FAIL;
-	free(answer);
+	status = response ? compare_digests(response, size, buf, id) : GUEST_FAIL;
+	free(response);
 	return status;
 }
 
