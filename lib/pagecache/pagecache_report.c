@@ -58,6 +58,8 @@ static size_t assign_frames(struct mp_pagecache_analysis *an, struct pc_frame *f
 {
 	size_t count = 0;
 
+	if (!an->entry_count)
+		return 0;	/* entries may be NULL: no qsort on it */
 	qsort(an->entries, an->entry_count, sizeof(*an->entries), compare_identity);
 	for (size_t i = 0; i < an->entry_count; i++) {
 		struct mp_pc_entry *e = &an->entries[i];
@@ -308,7 +310,8 @@ static int fill_files_and_tasks(struct mp_pagecache_analysis *an, struct mp_page
 	r->tasks = calloc(an->task_count + 1, sizeof(*r->tasks));
 	if (!r->tasks)
 		return -ENOMEM;
-	memcpy(r->tasks, an->tasks, an->task_count * sizeof(*r->tasks));
+	if (an->task_count)
+		memcpy(r->tasks, an->tasks, an->task_count * sizeof(*r->tasks));
 	r->task_count = an->task_count;
 	return 0;
 }
