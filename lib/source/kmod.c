@@ -120,6 +120,7 @@ int mp_kmod_request_send(struct kmod_scan *ks, struct memprint_request *request)
 	ks->kernel_error = 0;
 	ks->region_base = ks->regions;
 	ks->file_base = ks->files;
+	ks->response_files = 0;
 	return 0;
 }
 
@@ -175,6 +176,32 @@ static int on_region(struct kmod_scan *ks, const struct memprint_rec_region *rec
 	return ks->sink->ops->region ? ks->sink->ops->region(ks->sink->ctx, &region) : 0;
 }
 
+/* Whether path lies below the directory ks->below (or is no directory scan). */
+static bool wanted_path(const struct kmod_scan *ks, const char *path, size_t size)
+{
+	size_t n = ks->below ? strlen(ks->below) : 0;
+
+	if (!ks->below || (n == 1 && ks->below[0] == '/'))
+		return true;
+	return size > n && !memcmp(path, ks->below, n) && path[n] == '/';
+}
+
+/* Remember which set file a response's file number stands for. */
+static int map_file(struct kmod_scan *ks, uint32_t index)
+{
+	if (ks->response_files == ks->file_map_size) {
+		size_t size = ks->file_map_size ? ks->file_map_size * 2 : 256;
+		uint32_t *map = realloc(ks->file_map, size * sizeof(*map));
+
+		if (!map)
+			return -ENOMEM;
+		ks->file_map = map;
+		ks->file_map_size = size;
+	}
+	ks->file_map[ks->response_files++] = index;
+	return 0;
+}
+
 static int on_file(struct kmod_scan *ks, const struct memprint_rec_file *rec)
 {
 	struct mp_file file = {
@@ -195,8 +222,15 @@ static int on_file(struct kmod_scan *ks, const struct memprint_rec_file *rec)
 		file.path = joined;
 		file.path_size = strlen(joined);
 	}
-	ks->files++;
-	rc = ks->sink->ops->file ? ks->sink->ops->file(ks->sink->ctx, &file) : 0;
+	if (!wanted_path(ks, file.path, file.path_size)) {
+		free(joined);
+		return map_file(ks, MP_NONE);
+	}
+	rc = map_file(ks, ks->files);
+	if (rc == 0) {
+		ks->files++;
+		rc = ks->sink->ops->file ? ks->sink->ops->file(ks->sink->ctx, &file) : 0;
+	}
 	free(joined);
 	return rc;
 }
@@ -219,9 +253,13 @@ static int on_page(struct kmod_scan *ks, const struct memprint_rec_page *rec)
 	uint32_t region = MP_NONE;
 	int rc;
 
-	if (rec->region != 0xffffffffu)
-		region = (ks->target == MP_KMOD_TASKS ? ks->region_base : ks->file_base) +
-			 rec->region;
+	if (rec->region != 0xffffffffu && ks->target == MP_KMOD_TASKS)
+		region = ks->region_base + rec->region;
+	if (rec->region != 0xffffffffu && ks->target == MP_KMOD_PAGECACHE) {
+		region = rec->region < ks->response_files ? ks->file_map[rec->region] : MP_NONE;
+		if (region == MP_NONE)
+			return 0;	/* a file outside the directory scanned */
+	}
 	if (ks->target == MP_KMOD_PHYSICAL && rec->file_inode) {
 		rc = mp_kmod_physical_file(ks, rec, &region);
 		if (rc < 0)
@@ -468,6 +506,7 @@ static void close_scan(struct kmod_scan *ks)
 	free(ks->buf);
 	free(ks->pages);
 	free(ks->file_table);
+	free(ks->file_map);
 }
 
 int mp_kmod_scan(const struct mp_kmod_request *request, const struct mp_scan_options *options,

@@ -41,6 +41,9 @@ struct kmod_scan {
 	uint32_t regions, region_base;	/* set-wide region numbers */
 	uint32_t files, file_base;	/* set-wide file numbers */
 	const struct mp_pc_mount *mount;	/* a mount scan: names its files */
+	const char *below;		/* a directory scan: keep only files below it */
+	uint32_t *file_map;		/* response file number to set file index or MP_NONE */
+	size_t file_map_size, response_files;
 	bool partial;
 
 	struct kmod_file_slot *file_table;	/* physical scans: (dev, inode) seen */

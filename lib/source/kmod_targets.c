@@ -281,18 +281,39 @@ static int scan_every_mount(struct kmod_scan *ks, const struct mp_pc_mounts *mou
 	return rc;
 }
 
+/* A directory: the files below it, from a scan of the mount it is on. */
+static int scan_directory(struct kmod_scan *ks, const struct mp_pc_mounts *mounts,
+			  const char *path)
+{
+	char *real = realpath(path, NULL);
+	int rc;
+
+	if (!real)
+		return scan_cache_path(ks, path, false);	/* reports the error */
+	ks->below = real;
+	rc = scan_mount_of(ks, mounts, real);
+	ks->below = NULL;
+	free(real);
+	return rc;
+}
+
+static bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int mp_kmod_scan_pagecache(struct kmod_scan *ks)
 {
 	const struct mp_kmod_request *request = ks->request;
 	struct mp_pc_mounts mounts = { 0 };
 	int rc = 0;
 
-	if (!request->path_count || request->mounts) {
-		rc = mp_pc_mounts_read(ks->options->sysroot, &mounts);
-		if (rc < 0) {
-			mp_pc_mounts_free(&mounts);
-			return mp_fail_errno(ks->error, rc, "cannot read the mount table");
-		}
+	rc = mp_pc_mounts_read(ks->options->sysroot, &mounts);
+	if (rc < 0) {
+		mp_pc_mounts_free(&mounts);
+		return mp_fail_errno(ks->error, rc, "cannot read the mount table");
 	}
 	if (!request->path_count)
 		rc = scan_every_mount(ks, &mounts);
@@ -300,6 +321,8 @@ int mp_kmod_scan_pagecache(struct kmod_scan *ks)
 		ks->mount = NULL;
 		if (request->mounts)
 			rc = scan_mount_of(ks, &mounts, request->paths[i]);
+		else if (is_directory(request->paths[i]))
+			rc = scan_directory(ks, &mounts, request->paths[i]);
 		else
 			rc = scan_cache_path(ks, request->paths[i], false);
 	}

@@ -54,6 +54,16 @@ cli_snapshot() {
 	[ -n "$kmod" ] && [ "$kmod" = "$procfs" ]
 }
 
+# Physical and page-cache sets through the module, read back by analyze.
+cli_physical() {
+	memprint snapshot --source kmod --physical --page-cache=/mnt/tmpfs -o /tmp/phys.mps &&
+	memprint analyze --json /tmp/phys.mps >/tmp/phys.json || return 1
+	sets=$(grep -c '"frames"' /tmp/phys.json)
+	echo "# analyze read $sets frame counts from the page-cache and physical sets"
+	memprint dump /tmp/phys.mps | grep -m2 -i 'source' | sed 's/^/# /'
+	[ "$sets" -ge 2 ]
+}
+
 load_modules() {
 	while read -r module; do
 		insmod "/modules/$module" 2>/dev/null
@@ -78,7 +88,7 @@ setup_disk() {
 	dd if=/mnt/disk/data of=/dev/null bs=4096 skip=40 count=4 2>/dev/null
 }
 
-echo "1..23"
+echo "1..24"
 load_modules
 echo always >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 run "module loads" insmod /memprint/memprint.ko
@@ -99,7 +109,8 @@ else
 	number=$((number + 1))
 	echo "ok $number - page cache of an ext2 file agrees with mincore # SKIP no zram or ext4 in this guest"
 fi
-run "page cache of a whole mount" mpguest pagecache-mount /mnt/tmpfs
+run "page cache of a mount and a directory" mpguest pagecache-mount /mnt/tmpfs
+run "memprint snapshot --physical and analyze" cli_physical
 setup_swap
 run "scan leaves swapped pages on swap" mpguest swap
 run "KSM pages and KSM saved" mpguest ksm

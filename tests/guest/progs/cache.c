@@ -140,42 +140,72 @@ static int write_file(const char *path, unsigned pages, uint64_t seed)
 	return 0;
 }
 
-int check_pagecache_mount(int argc, char **argv)
+/* Count the files of c named DIR/NAME that have all their pages recorded. */
+static size_t count_complete(const struct collector *c, const char *dir,
+			     const char *const *names, const unsigned *pages, size_t count)
 {
-	static const struct { const char *name; unsigned pages; } files[] = {
-		{ "one", 1 }, { "five", 5 }, { "seventeen", 17 },
-	};
-	const char *dir = argc > 2 ? argv[2] : NULL;
-	struct collector c = { 0 };
 	char path[PATH_MAX];
 	size_t found = 0;
-	int status = GUEST_FAIL;
 
-	if (!dir)
+	for (size_t i = 0; i < count; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		for (size_t j = 0; j < c->file_count; j++) {
+			if (strcmp(c->files[j].path, path))
+				continue;
+			note("%s: %llu pages recorded, %u written", path,
+			     (unsigned long long)c->file_pages[j], pages[i]);
+			found += c->file_pages[j] == pages[i];
+		}
+	}
+	return found;
+}
+
+/*
+ * Scan DIR as a mount (mounts true) or as a directory; expect its three
+ * files complete among expected files.
+ */
+static bool scan_three(const char *dir, bool mounts, const char *const *names,
+		       const unsigned *pages, size_t expected)
+{
+	struct collector c = { 0 };
+	size_t found = 0;
+	bool ok = false;
+
+	if (scan_files((const char *const *)&dir, 1, mounts, &c) == 0) {
+		found = count_complete(&c, dir, names, pages, 3);
+		note("%s scan: %zu files recorded, %zu with all their pages",
+		     mounts ? "mount" : "directory", c.file_count, found);
+		ok = c.file_count == expected && found == 3;
+	}
+	collector_free(&c);
+	return ok;
+}
+
+int check_pagecache_mount(int argc, char **argv)
+{
+	static const char *const names[] = { "one", "five", "seventeen" };
+	static const unsigned pages[] = { 1, 5, 17 };
+	const char *top = argc > 2 ? argv[2] : NULL;
+	char path[PATH_MAX + 64], dir[PATH_MAX];
+	bool mount_ok, dir_ok;
+
+	if (!top)
 		return GUEST_FAIL;
+	/* Three files in TOP/sub, one more beside it that a scan of sub leaves out. */
+	snprintf(dir, sizeof(dir), "%s/sub", top);
+	snprintf(path, sizeof(path), "%s/other", top);
+	if (mkdir(dir, 0700) < 0 || write_file(path, 2, 600) < 0) {
+		note("cannot create %s and %s", dir, path);
+		return GUEST_FAIL;
+	}
 	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		if (write_file(path, files[i].pages, 700 + 10 * i) < 0) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (write_file(path, pages[i], 700 + 10 * i) < 0) {
 			note("cannot write %s", path);
 			return GUEST_FAIL;
 		}
 	}
-	if (scan_files((const char *const *)&dir, 1, true, &c) < 0)
-		goto out;
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i].name);
-		for (size_t j = 0; j < c.file_count; j++) {
-			if (strcmp(c.files[j].path, path))
-				continue;
-			note("%s: %llu pages recorded, %u written", path,
-			     (unsigned long long)c.file_pages[j], files[i].pages);
-			found += c.file_pages[j] == files[i].pages;
-		}
-	}
-	note("%zu files recorded on the mount, %zu with all their pages", c.file_count, found);
-	if (c.file_count == 3 && found == 3)
-		status = GUEST_PASS;
-out:
-	collector_free(&c);
-	return status;
+	mount_ok = scan_three(dir, true, names, pages, 4);
+	dir_ok = scan_three(dir, false, names, pages, 3);
+	return mount_ok && dir_ok ? GUEST_PASS : GUEST_FAIL;
 }
