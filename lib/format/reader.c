@@ -212,22 +212,21 @@ static int decode_page(struct block_cursor *c, unsigned type)
 	struct mp_page *page = &r->batch[r->batch_count];
 	int rc;
 
-	memset(page, 0, sizeof(*page));
 	page->task = s->task;
 	page->region = s->region;
 	rc = decode_page_fields(c, type, page);
 	if (rc)
 		return rc;
-	if (type & MPF_PAGE_DIGEST_SAME) {
-		memcpy(page->digest, s->digest, digest_size);
-	} else {
+
+	/* The state's digest is zero past digest_size, so the page's is too. */
+	memcpy(page->digest, s->digest, MP_DIGEST_MAX);
+	if (!(type & MPF_PAGE_DIGEST_SAME)) {
 		if (c->size - c->pos < digest_size)
 			return record_fail(c, "page digest truncated");
 		memcpy(page->digest, c->raw + c->pos, digest_size);
 		c->pos += digest_size;
 	}
-
-	mpf_page_state_update(s, page, digest_size);
+	mpf_page_state_update(s, page, MP_DIGEST_MAX);
 
 	if (++r->batch_count == PAGE_BATCH)
 		return flush_pages(c);
