@@ -663,6 +663,51 @@ static void pseudo_file_systems_skipped(void **state)
 	collected_free(&c);
 }
 
+/*
+ * Without paths the scan walks the mounts of SYSROOT/proc/self/mountinfo.
+ * A captured table that lists only the test directory (on its real device)
+ * and a proc mount keeps the walk inside the directory: proc is skipped.
+ */
+static void every_mount_of_mountinfo(void **state)
+{
+	struct fixture *fx = *state;
+	struct collected c = { 0 };
+	struct mp_scan_options options = { .hash = MP_HASH_XXH3, .warn = print_warning };
+	struct mp_sink sink = { &collect_ops, &c, NULL };
+	struct mp_error error = { 0 };
+	char sysroot[128], tree[128], table[512];
+	struct stat st;
+	FILE *file;
+
+	snprintf(tree, sizeof(tree), "%s/tree", fx->dir);
+	assert_int_equal(mkdir(tree, 0755), 0);
+	write_pages(path_in(fx, "tree/one"), NULL, 3, 19);
+	assert_int_equal(stat(tree, &st), 0);
+
+	snprintf(sysroot, sizeof(sysroot), "%s/sysroot", fx->dir);
+	snprintf(table, sizeof(table), "%s/proc", sysroot);
+	assert_int_equal(mkdir(sysroot, 0755), 0);
+	assert_int_equal(mkdir(table, 0755), 0);
+	strcat(table, "/self");
+	assert_int_equal(mkdir(table, 0755), 0);
+	strcat(table, "/mountinfo");
+	file = fopen(table, "w");
+	assert_non_null(file);
+	fprintf(file, "22 1 0:21 / /proc rw,relatime - proc proc rw\n"
+		      "30 1 %u:%u / %s rw,relatime - ext4 /dev/test rw\n",
+		major(st.st_dev), minor(st.st_dev), tree);
+	fclose(file);
+
+	options.sysroot = sysroot;
+	alarm(60);
+	mp_assert_ok(mp_pagecache_scan(NULL, 0, &options, &sink, NULL, &error), &error);
+	alarm(0);
+	assert_int_equal(c.file_count, 1);
+	assert_non_null(find_file(&c, "one"));
+	assert_int_equal(c.page_count, 3);
+	collected_free(&c);
+}
+
 /* ------------------------------------------------- residency without rights */
 
 struct unprivileged_result {
@@ -777,6 +822,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(memfd_and_deleted_file, setup, teardown),
 		cmocka_unit_test(tmpfs_file_scanned),
 		cmocka_unit_test(pseudo_file_systems_skipped),
+		cmocka_unit_test_setup_teardown(every_mount_of_mountinfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(unknown_residency_without_rights, setup, teardown),
 		/* These set without_cachestat: a failure among them leaves it set, so they come last. */
 		cmocka_unit_test_setup_teardown(copies_and_repeated_blocks_without_cachestat, setup,
