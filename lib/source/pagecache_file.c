@@ -63,10 +63,15 @@ bool mp_pc_residency_known(struct mp_pc_scan *scan, struct mp_pc_file *file)
 
 	file->cached = -1;
 	if (scan->has_cachestat) {
-		file->cached = cached_pages(file->fd, 0, 0);
-		if (file->cached != -EPERM && file->cached < 0)
-			file->cached = -1;	/* another failure: let mincore decide */
-		return file->cached != -EPERM;
+		int64_t cached = cached_pages(file->fd, 0, 0);
+
+		if (cached == -EPERM)
+			return false;
+		if (cached >= 0) {
+			file->cached = cached;
+			return true;
+		}
+		/* Another failure: mincore decides, under the rule below. */
 	}
 	if (scan->cap_fowner || file->st.st_uid == scan->euid)
 		return true;
