@@ -196,6 +196,19 @@ static int read_buffer(const struct buffer *b, struct counts *counts, struct mp_
 	return rc;
 }
 
+/* Reading file must fail as damaged, naming problem, before any set is passed on. */
+static void assert_rejected(const struct buffer *file, const char *problem)
+{
+	struct counts counts;
+	struct mp_error error = { 0 };
+
+	assert_int_equal(read_buffer(file, &counts, &error), -EBADMSG);
+	if (!strstr(error.message, problem))
+		fail_msg("message \"%s\" does not contain \"%s\"", error.message, problem);
+	assert_int_equal(counts.sets, 0);
+	assert_int_equal(counts.pages, 0);
+}
+
 /* ------------------------------------------------------------- tests */
 
 static void test_crc32c_check_value(void **state)
@@ -255,15 +268,11 @@ static void test_newer_minor_skips_additions(void **state)
 static void test_same_minor_rejects_unknown_record(void **state)
 {
 	struct buffer file;
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	build_minimal(&file, 0, 0, true);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, ": offset 16: block record 2 (byte 209 of the "
-			       "block's data): unknown record type 48"));
-	assert_int_equal(counts.sets, 0);
+	assert_rejected(&file, ": offset 16: block record 2 (byte 209 of the block's data): "
+			"unknown record type 48");
 }
 
 /* Build a set with one page whose owner is (task, region); no regions exist. */
@@ -301,47 +310,34 @@ static void test_page_deltas(void **state)
 static void test_page_region_out_of_range(void **state)
 {
 	struct buffer file;
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	build_page_set(&file, 0, 0, 8);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "region index 0 out of range (0 in the set)"));
-	assert_int_equal(counts.sets, 0);
-	assert_int_equal(counts.pages, 0);
+	assert_rejected(&file, "region index 0 out of range (0 in the set)");
 }
 
 static void test_page_task_out_of_range(void **state)
 {
 	struct buffer file;
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	build_page_set(&file, 1, MP_NONE, 8);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "task index 1 out of range (1 tasks in the set)"));
+	assert_rejected(&file, "task index 1 out of range (1 tasks in the set)");
 }
 
 static void test_digest_size_too_large(void **state)
 {
 	struct buffer file;
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	build_page_set(&file, 0, MP_NONE, 33);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "digest size 33 exceeds 32"));
+	assert_rejected(&file, "digest size 33 exceeds 32");
 }
 
 /* The page record ends before its digest: the varints of the next record are not read. */
 static void test_page_digest_truncated(void **state)
 {
 	struct buffer file = { .size = 0 }, raw = { .size = 0 };
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	put_file_header(&file, 1, 0);
@@ -349,46 +345,35 @@ static void test_page_digest_truncated(void **state)
 	put_byte(&raw, 0x80 | 0x3f);	/* only the digest follows */
 	put(&raw, "short", 5);
 	put_block(&file, &raw, 1, 2);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "page digest truncated"));
+	assert_rejected(&file, "page digest truncated");
 }
 
 static void test_record_count_mismatch(void **state)
 {
 	struct buffer file = { .size = 0 }, raw = { .size = 0 };
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	put_file_header(&file, 1, 0);
 	put_set_info(&raw, 8);
 	put_set_end(&raw);
 	put_block(&file, &raw, 3, 5);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "offset 16: block holds 2 records, but its "
-			       "header says 5"));
+	assert_rejected(&file, "offset 16: block holds 2 records, but its header says 5");
 }
 
 static void test_set_without_end_record(void **state)
 {
 	struct buffer file = { .size = 0 }, raw = { .size = 0 };
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	put_file_header(&file, 1, 0);
 	put_set_info(&raw, 8);
 	put_block(&file, &raw, 3, 1);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "last block of the set does not end with a set "
-			       "end record"));
+	assert_rejected(&file, "last block of the set does not end with a set end record");
 }
 
 static void test_varint_overflow(void **state)
 {
 	struct buffer file = { .size = 0 }, raw = { .size = 0 };
-	struct counts counts;
-	struct mp_error error = { 0 };
 
 	(void)state;
 	put_file_header(&file, 1, 0);
@@ -397,8 +382,7 @@ static void test_varint_overflow(void **state)
 	put(&raw, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
 	put_set_end(&raw);
 	put_block(&file, &raw, 3, 3);
-	assert_int_equal(read_buffer(&file, &counts, &error), -EBADMSG);
-	assert_non_null(strstr(error.message, "invalid or truncated varint in page index"));
+	assert_rejected(&file, "invalid or truncated varint in page index");
 }
 
 int main(void)
