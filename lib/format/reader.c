@@ -630,7 +630,7 @@ static int check_block(struct mp_reader *r, uint64_t offset, uint64_t set_offset
 	if (!first && (b->flags & MPF_BLOCK_SET_START))
 		return reader_fail(r, -EBADMSG, set_offset, "set has no end record before the "
 				   "next set at offset %" PRIu64, offset);
-	if (b->type == MPF_BLOCK_RECORDS && first)
+	if (first)
 		memset(&r->set, 0, sizeof(r->set));
 
 	rc = decode_block(r, b, NULL);
