@@ -2,12 +2,12 @@
 # run-guest-tests.sh - boot Debian's own kernels in QEMU with memprint.ko
 #
 # For each kernel that has both an image in /boot and its headers in
-# /lib/modules/VERSION/build, this builds the module against those headers,
-# an initramfs with busybox-static, the guest checks and the module, and
-# boots it under TCG with the serial console on stdio.  The suite inside
-# prints TAP on the console; this script passes each result on, prefixed
-# with the kernel version, and fails a kernel on a failed check, a missing
-# result, or a warning, BUG or oops in the console output.
+# /lib/modules/VERSION/build, this builds the module against those headers
+# and an initramfs with busybox-static, the guest checks and the module.
+# It boots the kernel under TCG with the serial console on stdio.  The
+# suite inside prints TAP on the console.  This script passes each result
+# on, prefixed with the kernel version, and fails a kernel on a failed
+# check, a missing result, or a warning, BUG or oops in the console output.
 #
 # Environment: BUILD (build directory, default build), MEMPRINT_GUEST_KERNELS
 # (versions to boot, default all that qualify), MEMPRINT_GUEST_TIMEOUT

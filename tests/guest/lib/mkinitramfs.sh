@@ -3,7 +3,7 @@
 #
 # Usage: mkinitramfs.sh KERNEL_VERSION OUTPUT.cpio.gz MODULE.ko PROGRAM...
 #
-# The image holds busybox-static, the programs with the shared libraries
+# The image contains busybox-static, the programs with the shared libraries
 # ldd lists for them, memprint.ko, the kernel's zram and ext4 modules (and
 # what they depend on, decompressed, in load order in /modules/order), and
 # the in-guest suite (MEMPRINT_GUEST_SUITE names another script).  /init
