@@ -14,8 +14,9 @@
  *      group, accounted for the whole set, and split by task, file and kind
  *      for the per-entity totals.
  *
- * Both stages sort one bucket at a time with a scratch array of one bucket,
- * so memory stays near 24 bytes per mapping plus a constant.
+ * Both stages sort one bucket at a time, into a scratch array of one bucket
+ * or, for a bucket many times the average, in place.  So memory stays near
+ * 24 bytes per mapping plus a constant (docs/analysis.md).
  */
 #ifndef MEMPRINT_ANALYSIS_H
 #define MEMPRINT_ANALYSIS_H
