@@ -88,7 +88,7 @@ setup_disk() {
 	dd if=/mnt/disk/data of=/dev/null bs=4096 skip=40 count=4 2>/dev/null
 }
 
-echo "1..24"
+echo "1..25"
 load_modules
 echo always >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 run "module loads" insmod /memprint/memprint.ko
@@ -96,6 +96,7 @@ run "second open is refused with EBUSY" mpguest busy
 run "request without CAP_SYS_ADMIN is refused" mpguest nocap
 run "task snapshot equals procfs snapshot" mpguest compare
 run "memprint snapshot --source kmod and analyze" cli_snapshot
+run "text response has a line per record" mpguest text
 for hash in crc32 crc32c xxh64 md5 sha1 sha256 superfast crc32ex pattern; do
 	run "$hash digests equal user space" mpguest hash $hash
 done

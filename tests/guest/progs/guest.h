@@ -74,6 +74,7 @@ int read_pagemap(pid_t pid, uint64_t start, size_t count, uint64_t *entries);
 
 int check_compare(int argc, char **argv);
 int check_hash(int argc, char **argv);
+int check_text(int argc, char **argv);
 int check_physical(int argc, char **argv);
 int check_pagecache(int argc, char **argv);
 int check_pagecache_mount(int argc, char **argv);

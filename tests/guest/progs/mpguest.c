@@ -13,6 +13,7 @@ static const struct {
 } checks[] = {
 	{ "compare", check_compare },
 	{ "hash", check_hash },
+	{ "text", check_text },
 	{ "physical", check_physical },
 	{ "pagecache", check_pagecache },
 	{ "pagecache-mount", check_pagecache_mount },

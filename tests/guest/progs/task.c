@@ -374,6 +374,51 @@ int check_hash(int argc, char **argv)
 	return status;
 }
 
+/* The text form: one line per record, starting with the record's name. */
+int check_text(int argc, char **argv)
+{
+	static const char *const kinds[] = { "task ", "region ", "page ", "task_end ", "end error=0" };
+	struct memprint_request request = {
+		.size = sizeof(request), .target = MEMPRINT_TARGET_TASK,
+		.hash = MEMPRINT_HASH_SHA256, .options = MEMPRINT_OPT_TEXT, .fd = -1,
+	};
+	size_t seen[5] = { 0 }, other = 0, size;
+	char *text, *line, *next;
+	int fd;
+
+	(void)argc;
+	(void)argv;
+	request.pid = getpid();
+	fd = open("/dev/memprint", O_RDONLY);
+	if (fd < 0 || ioctl(fd, MEMPRINT_IOC_SCAN, &request) < 0) {
+		note("cannot request a text scan: %s", strerror(errno));
+		return GUEST_FAIL;
+	}
+	text = read_response(fd, &size);
+	close(fd);
+	if (!text)
+		return GUEST_FAIL;
+	text[size ? size - 1 : 0] = 0;	/* the last line ends with a newline */
+	for (line = text; line && *line; line = next) {
+		size_t k;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		for (k = 0; k < 5 && strncmp(line, kinds[k], strlen(kinds[k])); k++)
+			;
+		if (k < 5)
+			seen[k]++;
+		else if (other++ < 3)
+			note("unexpected line: %.120s", line);
+	}
+	free(text);
+	note("text lines: %zu task, %zu region, %zu page, %zu task_end, %zu end, %zu other",
+	     seen[0], seen[1], seen[2], seen[3], seen[4], other);
+	return seen[0] == 1 && seen[1] > 3 && seen[2] > 10 && seen[3] == 1 && seen[4] == 1 &&
+	       !other ? GUEST_PASS : GUEST_FAIL;
+}
+
 /* ------------------------------------------------------ access control */
 
 /* Drop CAP_SYS_ADMIN from the effective set, keeping it permitted. */
