@@ -115,13 +115,18 @@ int mp_kmod_request_send(struct kmod_scan *ks, struct memprint_request *request)
 		request->options |= MEMPRINT_OPT_ABSENT;
 	if (ioctl(ks->fd, MEMPRINT_IOC_SCAN, request) < 0)
 		return -errno;
+	mp_kmod_response_reset(ks);
+	return 0;
+}
+
+void mp_kmod_response_reset(struct kmod_scan *ks)
+{
 	ks->buf_len = 0;
 	ks->done = false;
 	ks->kernel_error = 0;
 	ks->region_base = ks->regions;
 	ks->file_base = ks->files;
 	ks->response_files = 0;
-	return 0;
 }
 
 /* ---------------------------------------------------------- the records */

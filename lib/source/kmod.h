@@ -54,6 +54,8 @@ uint64_t mp_kmod_decode_dev(uint64_t dev);
 
 /* Send request (size, hash and options filled in) and reset the response state. */
 int mp_kmod_request_send(struct kmod_scan *ks, struct memprint_request *request);
+/* Start numbering the records of a new response (mp_kmod_request_send() calls it). */
+void mp_kmod_response_reset(struct kmod_scan *ks);
 /*
  * Read and dispatch the response of the current request.  Returns 0 (the
  * module's own error, if any, in ks->kernel_error) or a negative errno
