@@ -342,7 +342,7 @@ static int pfn_set_add(struct pfn_set *set, uint64_t pfn)
 	return 1;
 }
 
-/* What the content hook of the procfs scan fills. */
+/* State of the content hook that copies live pages into the buffer. */
 struct live_read {
 	struct page_buffer *buffer;
 	struct pfn_set frames;
@@ -392,7 +392,7 @@ static int resolve_pids(struct hashbench_ctl *ctl, pid_t **pids, size_t *count)
 	rc = cli_resolve_targets(&ctl->targets, NULL, pids, count);
 	if (rc)
 		return rc;
-	/* Our own buffer holds copies of the other pages: leave it out. */
+	/* Our own buffer contains copies of the other pages: leave it out. */
 	for (size_t i = 0; i < *count; i++) {
 		if ((*pids)[i] != self)
 			(*pids)[kept++] = (*pids)[i];
