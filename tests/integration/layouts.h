@@ -215,6 +215,16 @@ static inline void stop_partner(pid_t pid, int end_fd)
 	waitpid(pid, NULL, 0);
 }
 
+/* Kill an actor that the test no longer needs to end cleanly, and reap it. */
+static inline void actor_kill(struct actor *a)
+{
+	kill(a->pid, SIGKILL);
+	waitpid(a->pid, NULL, 0);
+	close(a->command_fd);
+	close(a->reply_fd);
+	a->pid = 0;
+}
+
 /* ----------------------------------------------------------------- files */
 
 /*
@@ -302,6 +312,7 @@ struct range_filter {
 	pid_t task_pids[FILTER_MAX_TASKS];	/* pid of each task index of the set */
 	uint32_t tasks;
 	struct mp_task_end ends[FILTER_MAX_TASKS];
+	struct mp_set_end set_end;
 	/* Every record kept, for checks of single records. */
 	struct mp_page *kept;
 	size_t kept_count, kept_capacity;
@@ -424,6 +435,7 @@ static inline int range_end_set(void *ctx, const struct mp_set_end *end)
 {
 	struct range_filter *f = ctx;
 
+	f->set_end = *end;
 	return f->next.ops->end_set(f->next.ctx, end);
 }
 
