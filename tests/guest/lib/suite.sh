@@ -91,6 +91,8 @@ setup_disk() {
 echo "1..25"
 load_modules
 echo always >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
+# Hugetlb pages for the task comparison; a parent and two children map one.
+echo 4 >/proc/sys/vm/nr_hugepages
 run "module loads" insmod /memprint/memprint.ko
 run "second open is refused with EBUSY" mpguest busy
 run "request without CAP_SYS_ADMIN is refused" mpguest nocap

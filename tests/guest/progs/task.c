@@ -30,6 +30,7 @@
 
 struct layout {
 	pid_t children[2];
+	bool hugetlb;			/* a 2 MiB hugetlb page is mapped too */
 };
 
 static uint64_t anon_seed(unsigned i)
@@ -92,6 +93,15 @@ static void build_layout(void *arg)
 	madvise(huge, HUGE_SIZE, MADV_HUGEPAGE);
 	for (size_t off = 0; off < HUGE_SIZE; off += PAGE)
 		huge[off] = (char)(off >> 12);
+
+	/* Only when the suite reserved hugetlb pages (vm.nr_hugepages). */
+	huge = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (huge != MAP_FAILED) {
+		for (size_t off = 0; off < HUGE_SIZE; off += PAGE)
+			huge[off] = (char)(off >> 13);
+		info->hugetlb = true;
+	}
 
 	fd = open("/proc/self/exe", O_RDONLY);
 	file = mmap(NULL, FILE_PAGES * PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -182,13 +192,14 @@ static void compare_sets(const struct collector *before, const struct collector 
 	}
 }
 
-static size_t count_huge(const struct collector *c, pid_t pid)
+/* Pages of pid whose kpageflags have bit (THP or HUGE). */
+static size_t count_flagged(const struct collector *c, pid_t pid, int bit)
 {
-	size_t huge = 0;
+	size_t count = 0;
 
 	for (size_t i = 0; i < c->count; i++)
-		huge += c->pages[i].pid == pid && (c->pages[i].page.kpageflags & 1ull << MP_KPF_THP);
-	return huge;
+		count += c->pages[i].pid == pid && (c->pages[i].page.kpageflags & 1ull << bit);
+	return count;
 }
 
 /* Frames the parent shares with its first child, which never wrote. */
@@ -216,7 +227,7 @@ int check_compare(int argc, char **argv)
 	struct collector before = { 0 }, module = { 0 }, after = { 0 };
 	struct comparison r;
 	pid_t pids[3];
-	size_t cow, huge;
+	size_t cow, huge, hugetlb;
 	int status = GUEST_FAIL;
 
 	(void)argc;
@@ -235,11 +246,12 @@ int check_compare(int argc, char **argv)
 
 	compare_sets(&before, &module, &after, &r);
 	cow = shared_frames(&module, pids[0], pids[1]);
-	huge = count_huge(&module, pids[0]);
+	huge = count_flagged(&module, pids[0], MP_KPF_THP);
+	hugetlb = count_flagged(&module, pids[0], MP_KPF_HUGE);
 	note("procfs %zu pages, module %zu; stable %zu, equal %zu, different %zu, missing %zu, "
-	     "extra %zu, PFN changed %zu; COW-shared frames %zu; THP pages %zu", before.count,
-	     module.count, r.stable, r.matched, r.mismatched, r.missing, r.extra, r.moved, cow,
-	     huge);
+	     "extra %zu, PFN changed %zu; COW-shared frames %zu; THP pages %zu, hugetlb pages "
+	     "%zu", before.count, module.count, r.stable, r.matched, r.mismatched, r.missing,
+	     r.extra, r.moved, cow, huge, hugetlb);
 	/* Each process maps at least its anonymous, zero, huge and file pages. */
 	if (r.stable < 3 * (ANON_PAGES + ZERO_PAGES + FILE_PAGES))
 		note("too few stable pages to compare");
@@ -247,6 +259,8 @@ int check_compare(int argc, char **argv)
 		note("the module's snapshot differs from procfs");
 	else if (huge < HUGE_SIZE / PAGE)
 		note("the THP area is not PMD-mapped: the huge page path went untested");
+	else if (info->hugetlb && hugetlb < HUGE_SIZE / PAGE)
+		note("the hugetlb page is mapped but not recorded as such");
 	else if (cow < ANON_PAGES)
 		note("the child shares %zu frames with its parent, expected at least %u", cow,
 		     ANON_PAGES);
