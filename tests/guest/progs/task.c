@@ -22,11 +22,20 @@
 #define SHARED_PAGES 4
 #define HUGE_SIZE (2u << 20)
 
-/* The kpageflags bits that must agree; others (referenced, active, ...) move. */
+/*
+ * The kpageflags bits that must agree: those memprint uses, with MMAP (11),
+ * UPTODATE (3), SLAB (7), BUDDY (10), SWAPCACHE (13), UNEVICTABLE (18),
+ * HWPOISON (19), NOPAGE (20), OFFLINE (23), PGTABLE (26), RESERVED (32)
+ * and MLOCKED (33).  Others (referenced, active, dirty, idle) move by
+ * themselves between two reads.
+ */
 #define COMPARED_KPF (1ull << MP_KPF_ANON | 1ull << MP_KPF_KSM | 1ull << MP_KPF_THP |	\
 		      1ull << MP_KPF_HUGE | 1ull << MP_KPF_ZERO_PAGE |			\
 		      1ull << MP_KPF_SWAPBACKED | 1ull << MP_KPF_COMPOUND_HEAD |	\
-		      1ull << MP_KPF_COMPOUND_TAIL | 1ull << MP_KPF_LRU | 1ull << 11)
+		      1ull << MP_KPF_COMPOUND_TAIL | 1ull << MP_KPF_LRU | 1ull << 11 |	\
+		      1ull << 3 | 1ull << 7 | 1ull << 10 | 1ull << 13 | 1ull << 18 |	\
+		      1ull << 19 | 1ull << 20 | 1ull << 23 | 1ull << 26 | 1ull << 32 |	\
+		      1ull << 33)
 
 struct layout {
 	pid_t children[2];
