@@ -7,7 +7,7 @@
  * An actor is a forked child that runs a body function, which maps and
  * fills memory, sends 64-bit values (addresses, pids) on its reply pipe,
  * and then waits for commands.  Closing the command pipe or sending 'q'
- * ends it; an actor also gets SIGKILL when the test process dies
+ * ends it.  An actor also gets SIGKILL when the test process dies
  * (PR_SET_PDEATHSIG), so that none is left behind.
  *
  * The range filter passes every set, task and region record on, but only
@@ -171,7 +171,7 @@ static inline void actor_stop(struct actor *a)
 
 /*
  * Fork a partner of an actor (in the actor): a child that runs fn(arg),
- * tells the actor it is done, and waits until the actor ends it with
+ * writes a byte to the actor when fn returns, and waits until the actor ends it with
  * stop_partner().  Returns its pid once fn has run.
  */
 static inline pid_t start_partner(void (*fn)(void *arg), void *arg, int command_fd, int reply_fd,

@@ -2,7 +2,7 @@
 /*
  * test_ksm_oracle.c - KSM itself as the oracle of memprint's KSM numbers
  *
- * A process holds a MADV_MERGEABLE region of known duplicates.  memprint
+ * A process has a MADV_MERGEABLE region of known duplicates.  memprint
  * scans it while KSM is stopped and predicts what KSM will save (KSM
  * potential); then KSM runs until it has converged, and its pages_sharing
  * must equal the prediction.  A scan after the merge must find KSM saved
@@ -203,8 +203,8 @@ static bool take_lock(void)
 /*
  * Fork the guard: it shares the lock (flock belongs to the open file,
  * which the guard inherits) and waits on a pipe.  'x' means the test has
- * restored the settings; the end of file without it means the test
- * process died, and the guard restores them before it lets the lock go.
+ * restored the settings.  The end of file without it means that the test
+ * process died, so the guard restores them before it lets the lock go.
  */
 static void start_guard(void)
 {

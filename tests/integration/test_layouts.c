@@ -3,9 +3,9 @@
  * test_layouts.c - the whole path (real processes, mp_procfs_scan(), the
  * analysis, struct mp_report) on memory layouts built by the test
  *
- * Each test forks processes that map and fill a few pages in a known way,
- * scans them, keeps only the records of those pages (layouts.h), and
- * checks the report against counts worked out by hand from the layout in
+ * Each test forks processes that map and fill a few pages in a known way
+ * and scans them, keeping only the records of those pages (layouts.h).
+ * The report must give the counts worked out by hand from the layout in
  * the comment above each check.  Every test needs root, because frames are
  * told apart by PFN.
  */
@@ -27,8 +27,8 @@ enum {
 /*
  * Task A maps an 8-page private anonymous region, writes X to page 0 and
  * forks task B.  Then A writes Y to pages 1 and 2, zero bytes to page 3,
- * and reads page 4 (the kernel zero page); B writes Y to page 5 (unless
- * without_frame_4), zero bytes to page 6 and W to page 7.  Nobody writes
+ * and reads page 4 (the kernel zero page); B writes Y to page 5 (only with
+ * with_frame_4), zero bytes to page 6 and W to page 7.  Neither writes
  * page 0 after the fork, so it stays one frame mapped by both.  The frames
  * of the worked example are then:
  *   frame 1: page 0 of A and B (X)   frame 4: page 5 of B (Y)

@@ -27,10 +27,11 @@ enum {
 /* ----------------------------------------------------------------- THP */
 
 /*
- * Content of page i of the huge page: zero-filled when i is a multiple of
- * 8 (64 pages); below 64, unique (56 pages); from 64 on, T_REPEAT + i % 64,
- * so each of the 56 contents i % 64 (1..63 without the multiples of 8)
- * repeats in the 7 blocks of 64 pages from 64 to 511.
+ * Content of page i of the huge page.  Pages at multiples of 8 are
+ * zero-filled (64 pages), the others below 64 are unique (56 pages).  From
+ * 64 on, page i holds T_REPEAT + i % 64, so each of the 56 contents
+ * (i % 64 in 1..63, not a multiple of 8) repeats in the 7 blocks of 64
+ * pages from 64 to 511.
  */
 static uint64_t thp_content(size_t i)
 {
