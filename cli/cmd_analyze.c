@@ -245,6 +245,16 @@ out:
 	return rc;
 }
 
+/* Whether one of the files ended inside a set, as a killed writer leaves it. */
+static bool any_torn(struct mp_reader **readers, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (readers[i] && mp_reader_torn(readers[i]))
+			return true;
+	}
+	return false;
+}
+
 static int open_readers(struct analyze_command *cmd, struct mp_reader **readers,
 			struct mp_error *error)
 {
@@ -279,13 +289,12 @@ int cmd_analyze(int argc, char **argv)
 	rc = open_readers(&cmd, readers, &error);
 	if (rc == 0)
 		rc = analyze_files(&cmd, readers, &list, &error);
-	if (rc == -EBADMSG && list.count) {
+	if (rc == -EBADMSG && list.count && any_torn(readers, cmd.path_count)) {
 		/*
 		 * A file cut short by a killed writer ends in a set without its
 		 * end: the complete sets before it are reported, as memprint
-		 * timeline does.  NOTE: the reader reports a corrupt block the
-		 * same way, so a corrupt block after the first set also ends
-		 * with a warning and exit status 0.
+		 * timeline does.  Corrupt data is a failure (exit status 2),
+		 * though the sets before it are still reported.
 		 */
 		cli_warn("%s", error.message);
 		cli_warn("reporting the %zu complete sets before it", list.count);

@@ -218,9 +218,8 @@ static int report_failure(struct timeline_ctl *ctl, const struct mp_error *error
 /*
  * Read every complete set.  A file cut short by a writer that was killed
  * ends in a set without its end record: the sets before it are reported,
- * with a warning.
- * NOTE: the reader reports a cut tail and a corrupt block alike as
- * -EBADMSG, so both end the series with a warning and exit status 0.
+ * with a warning and exit status 0.  Corrupt data is a failure (exit
+ * status 2).
  */
 static int read_series(struct timeline_ctl *ctl)
 {
@@ -242,7 +241,7 @@ static int read_series(struct timeline_ctl *ctl)
 	sink = mp_tee_sink(tee);
 	while ((rc = mp_reader_next_set(reader, &sink, &error)) > 0)
 		;
-	if (rc == -EBADMSG && !sink_failed(ctl)) {
+	if (rc == -EBADMSG && mp_reader_torn(reader) && !sink_failed(ctl)) {
 		cli_warn("%s", error.message);
 		cli_warn("%s: reporting the %zu complete sets before it", ctl->path,
 			 ctl->row_count);

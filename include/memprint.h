@@ -387,6 +387,13 @@ int mp_reader_next_set(struct mp_reader *reader, const struct mp_sink *sink,
 /* Format version of the open file. */
 void mp_reader_version(const struct mp_reader *reader, unsigned *major, unsigned *minor);
 
+/*
+ * Whether the last failure of mp_reader_next_set() was a file that ends
+ * inside a set (a writer stopped mid-set, e.g. killed), as opposed to
+ * corrupt data.  The sets read before it are complete and valid.
+ */
+bool mp_reader_torn(const struct mp_reader *reader);
+
 /* --------------------------------------------------------------- sources */
 
 /* How to choose the tasks of a procfs or module scan. */

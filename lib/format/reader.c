@@ -851,6 +851,11 @@ void mp_reader_close(struct mp_reader *reader)
 	free(reader);
 }
 
+bool mp_reader_torn(const struct mp_reader *reader)
+{
+	return reader->torn;
+}
+
 void mp_reader_version(const struct mp_reader *reader, unsigned *major, unsigned *minor)
 {
 	*major = reader->major;

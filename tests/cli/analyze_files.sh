@@ -122,4 +122,14 @@ check "cut file: the first set is reported" [ "$(wc -l <"$TMP/cut.csv")" -eq 2 ]
 check "cut file: a warning names the file" grep -q "$TMP/cut" "$TMP/err"
 check "cut file: the warning counts the sets" grep -q 'reporting the 1 complete sets' "$TMP/err"
 
+# Corrupt data in the last set is a failure, unlike a cut tail, but the
+# complete sets before it are still reported.
+cp "$TMP/one" "$TMP/corrupt"
+printf '\377' | dd of="$TMP/corrupt" bs=1 seek=$((size - 200)) conv=notrunc 2>/dev/null
+"$MEMPRINT" analyze "$TMP/corrupt" --csv >"$TMP/corrupt.csv" 2>"$TMP/err"
+rc=$?
+check "analyze of a corrupt file exits 2" [ "$rc" -eq 2 ]
+check "corrupt file: the first set is reported" [ "$(wc -l <"$TMP/corrupt.csv")" -eq 2 ]
+check "corrupt file: the error names file and offset" grep -q "$TMP/corrupt: offset [0-9]*:" "$TMP/err"
+
 echo "1..$n"
