@@ -67,7 +67,7 @@ static void print_help(void)
 	      "     --image-format FMT    auto (default), raw or elf\n\n"
 	      "Options:\n"
 	      " -H, --hash LIST           comma-separated algorithms, or all (default)\n"
-	      " -r, --repeat N            timed passes per algorithm, best kept (default 5)\n"
+	      " -r, --repeat N            timed rounds, best pass kept (default 5)\n"
 	      " -m, --max-memory SIZE     read at most SIZE bytes of pages (default 4GiB);\n"
 	      "                           suffixes K, M, G, T (KiB...) or KB, MB, GB, TB\n"
 	      " -J, --json                JSON output\n"
@@ -537,7 +537,8 @@ static void print_table(const struct hashbench_ctl *ctl, const struct mp_hashben
 	printf("Pages:     %" PRIu64 " (%s), %" PRIu64 " zero-filled, %" PRIu64
 	       " distinct contents, %" PRIu64 " duplicate pages\n",
 	       s->pages, size, s->zero_filled_pages, s->contents, s->duplicate_pages);
-	printf("Timing:    one core, best of %u passes after a warm-up pass\n\n", ctl->repeat);
+	printf("Timing:    one core, best of %u rounds after a warm-up round, each round one\n"
+	       "           pass of every algorithm in turn\n\n", ctl->repeat);
 	if (!table)
 		return;
 	for (size_t i = 0; i < sizeof(table_columns) / sizeof(table_columns[0]); i++)
@@ -661,12 +662,16 @@ static int measure(struct hashbench_ctl *ctl, struct mp_hashbench_summary *summa
 		return cli_report_error(&error, rc);
 	mp_hashbench_get_summary(bench, summary);
 
-	rc = mp_hashbench_read_baseline(bench, ctl->repeat, read, &error);
+	if (progress)
+		fprintf(stderr, "memprint: timing %zu algorithms in %u rounds\n", ctl->hash_count,
+			ctl->repeat + 1);
+	rc = mp_hashbench_time(bench, ctl->hashes, ctl->hash_count, ctl->repeat, read, results,
+			       &error);
 	for (size_t i = 0; rc == 0 && i < ctl->hash_count; i++) {
 		if (progress)
-			fprintf(stderr, "memprint: measuring %s (%zu of %zu)\n",
+			fprintf(stderr, "memprint: counting false positives of %s (%zu of %zu)\n",
 				mp_hash_name(ctl->hashes[i]), i + 1, ctl->hash_count);
-		rc = mp_hashbench_measure(bench, ctl->hashes[i], ctl->repeat, &results[i], &error);
+		rc = mp_hashbench_count(bench, ctl->hashes[i], &results[i], &error);
 	}
 	mp_hashbench_close(bench);
 	if (rc < 0)

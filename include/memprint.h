@@ -696,6 +696,17 @@ int mp_hashbench_measure(struct mp_hashbench *bench, enum mp_hash_id hash, unsig
 /* Time repeat passes (after a warm-up pass) that only read the buffer. */
 int mp_hashbench_read_baseline(struct mp_hashbench *bench, unsigned repeat,
 			       struct mp_hashbench_result *result, struct mp_error *error);
+/*
+ * Time count algorithms and the read baseline in repeat rounds (after a
+ * warm-up round), each round one pass of each, so that all meet the same
+ * load; fill the speed fields of read and results[0..count).
+ */
+int mp_hashbench_time(struct mp_hashbench *bench, const enum mp_hash_id *ids, size_t count,
+		      unsigned repeat, struct mp_hashbench_result *read,
+		      struct mp_hashbench_result *results, struct mp_error *error);
+/* Hash the buffer once with hash and fill the false-positive fields of result. */
+int mp_hashbench_count(struct mp_hashbench *bench, enum mp_hash_id hash,
+		       struct mp_hashbench_result *result, struct mp_error *error);
 void mp_hashbench_close(struct mp_hashbench *bench);
 
 /* ------------------------------------------------------------ page cache */

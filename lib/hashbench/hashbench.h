@@ -2,9 +2,9 @@
 /*
  * hashbench.h - private interface of the hash measurement engine
  *
- * contents.c partitions the pages into contents by byte comparison;
- * hashbench.c times the algorithms and counts their false positives
- * against that partition.
+ * contents.c partitions the pages into contents by byte comparison,
+ * hashbench.c counts the algorithms' false positives against that
+ * partition, and timing.c times them.
  */
 #ifndef MEMPRINT_HASHBENCH_HASHBENCH_H
 #define MEMPRINT_HASHBENCH_HASHBENCH_H
@@ -19,6 +19,13 @@ struct mp_contents {
 	uint32_t *reference;		/* reference-digest id of each page */
 	uint32_t zero_content;		/* content id of the zero-filled pages, MP_NONE if none */
 	struct mp_hashbench_summary summary;
+};
+
+struct mp_hashbench {
+	const uint8_t *pages;
+	size_t count;
+	struct mp_contents contents;
+	volatile uint64_t read_sink;	/* consumes the read baseline's result */
 };
 
 /*

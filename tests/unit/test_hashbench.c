@@ -192,6 +192,36 @@ static void test_read_baseline(void **state)
 	mp_hashbench_close(bench);
 }
 
+/* Rounds time every algorithm and the baseline; the count fills only the counts. */
+static void test_time_then_count(void **state)
+{
+	static const enum mp_hash_id ids[] = { MP_HASH_CRC32, MP_HASH_XXH3 };
+	struct mp_hashbench_result read, results[2];
+	struct mp_hashbench *bench;
+	struct mp_error error = { 0 };
+
+	(void)state;
+	mp_assert_ok(mp_hashbench_open(&bench, pages, CRAFT_PAGES, &error), &error);
+	mp_assert_ok(mp_hashbench_time(bench, ids, 2, 3, &read, results, &error), &error);
+	assert_int_equal(read.hash, MP_HASH_NONE);
+	assert_int_equal(read.passes, 3);
+	assert_true(read.bytes_per_second > 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(results[i].hash, ids[i]);
+		assert_int_equal(results[i].passes, 3);
+		assert_true(results[i].bytes_per_second > 0);
+		assert_int_equal(results[i].digests, 0);
+	}
+
+	mp_assert_ok(mp_hashbench_count(bench, MP_HASH_CRC32, &results[0], &error), &error);
+	assert_int_equal(results[0].digests, 12);
+	assert_int_equal(results[0].false_positive_groups, 1);
+	assert_int_equal(results[0].false_positive_pages, 1);
+	assert_int_equal(results[0].passes, 3);
+	assert_true(results[0].bytes_per_second > 0);
+	mp_hashbench_close(bench);
+}
+
 static void test_invalid_arguments(void **state)
 {
 	struct mp_hashbench_result result;
@@ -207,6 +237,7 @@ static void test_invalid_arguments(void **state)
 	assert_int_equal(mp_hashbench_measure(bench, MP_HASH_XXH3, 0, &result, &error), -EINVAL);
 	assert_int_equal(mp_hashbench_read_baseline(bench, 0, &result, &error), -EINVAL);
 	assert_int_equal(mp_hashbench_measure(bench, MP_HASH_COUNT, 1, &result, &error), -EINVAL);
+	assert_int_equal(mp_hashbench_count(bench, MP_HASH_NONE, &result, &error), -EINVAL);
 	mp_hashbench_close(bench);
 }
 
@@ -219,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_group_with_three_contents),
 		cmocka_unit_test(test_classify_weak_key),
 		cmocka_unit_test(test_read_baseline),
+		cmocka_unit_test(test_time_then_count),
 		cmocka_unit_test(test_invalid_arguments),
 	};
 
