@@ -52,7 +52,7 @@ stop_workload() {
 # Wait until FILE has at least N lines; fails after 60 s.
 wait_lines() {
 	local file=$1 lines=$2 tries=0
-	while [ "$(wc -l <"$file")" -lt "$lines" ]; do
+	while [ "$(cat "$file" 2>/dev/null | wc -l)" -lt "$lines" ]; do
 		tries=$((tries + 1))
 		[ "$tries" -gt 600 ] && return 1
 		sleep 0.1
