@@ -123,9 +123,15 @@ fi
 watch_pid=$!
 if wait_lines "$TMP/gone.csv" 3; then
 	stop_workload
-	timeout 60 tail --pid="$watch_pid" -f /dev/null
-	wait "$watch_pid"
-	status=$?
+	# Bounded: a watch that does not end by itself is killed and fails the test.
+	if timeout 60 tail --pid="$watch_pid" -f /dev/null; then
+		wait "$watch_pid"
+		status=$?
+	else
+		kill "$watch_pid" 2>/dev/null
+		wait "$watch_pid" 2>/dev/null
+		status=124
+	fi
 	watch_pid=
 	check "watch ends by itself when its target exits" [ "$status" -eq 0 ]
 	check "watch says every target has exited" grep -q "every target has exited" "$TMP/gone.err"
