@@ -83,8 +83,9 @@ bool mp_hash_keyable(enum mp_hash_id id);
 
 /*
  * Create a hasher.  key may be NULL (plain digests).  With a key, xxh3 and
- * xxh128 derive a secret from it, xxh64 takes it as seed, md5, sha1 and
- * sha256 compute an HMAC; the other algorithms reject a key (-EINVAL).
+ * xxh128 derive a secret from it, xxh64 a seed (XXH64 of the key), md5, sha1
+ * and sha256 compute an HMAC; the other algorithms and an empty key are
+ * rejected (-EINVAL).
  */
 int mp_hash_open(struct mp_hash **hash, enum mp_hash_id id,
 		 const void *key, size_t key_size, struct mp_error *error);
