@@ -42,7 +42,7 @@ find_kernels() {
 }
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed (qemu-system-x86)"
-[ -x /bin/busybox ] && file -L /bin/busybox | grep -q 'statically linked' ||
+[ -x /bin/busybox ] && ldd /bin/busybox 2>&1 | grep -q 'not a dynamic executable' ||
 	skip_all "/bin/busybox is not busybox-static"
 command -v cpio >/dev/null || skip_all "cpio is not installed"
 kernels=${MEMPRINT_GUEST_KERNELS:-$(find_kernels)}
