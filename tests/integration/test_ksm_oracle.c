@@ -259,13 +259,10 @@ static int teardown_ksm(void **state)
 /* Whether the VmFlags line of smaps has the "mg" flag (MADV_MERGEABLE or merge-any). */
 static bool has_mg_flag(const char *line)
 {
-	const char *p = line + strlen("VmFlags:");
-
-	while ((p = strstr(p, " mg")))
+	for (const char *p = line; (p = strstr(p, " mg")); p += 3) {
 		if (p[3] == ' ' || p[3] == '\n' || p[3] == '\0')
 			return true;
-		else
-			p += 3;
+	}
 	return false;
 }
 
