@@ -23,6 +23,12 @@ int cli_usage_error(const char *command, const char *format, ...)
 /* Print the library's message for a failed call and return EXIT_RUNTIME. */
 int cli_report_error(const struct mp_error *error, int code);
 
+/*
+ * Install SIGINT, SIGTERM, SIGHUP and SIGQUIT handlers that resume every
+ * target a --freeze scan stopped, then end memprint by the same signal.
+ */
+void cli_resume_targets_on_signal(void);
+
 /* Each subcommand: argc/argv start at the subcommand's name. */
 int cmd_scan(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);

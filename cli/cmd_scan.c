@@ -155,6 +155,8 @@ static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
 	int rc;
 
 	cli_scan_callbacks(&sopts);
+	if (cmd->freeze)
+		cli_resume_targets_on_signal();
 	if (cmd->snapshot_path) {
 		rc = mp_writer_open(&writer, cmd->snapshot_path, &wopts, error);
 		if (rc < 0)

@@ -177,6 +177,8 @@ static int snapshot_run(struct snapshot_command *cmd, const pid_t *pids, size_t 
 	int rc;
 
 	cli_scan_callbacks(&sopts);
+	if (cmd->freeze)
+		cli_resume_targets_on_signal();
 	if (!count)
 		rc = 0;		/* the page cache alone */
 	else if (cmd->source == SOURCE_KMOD)
