@@ -157,6 +157,25 @@ void cli_page_cache_help(FILE *out)
 	      "                        without PATH every local disk-backed or tmpfs mount\n", out);
 }
 
+/*
+ * Check that each --page-cache PATH exists before anything is scanned: the
+ * walk skips what it cannot read below a PATH, but a PATH that is missing
+ * altogether is a mistake the user should hear of, with exit status 2.
+ */
+static int check_cache_paths(const struct cli_targets *t)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < t->cache_path_count; i++) {
+		if (stat(t->cache_paths[i], &st) < 0) {
+			cli_warn("cannot read --page-cache path '%s': %s", t->cache_paths[i],
+				 strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
 int cli_resolve_targets(const struct cli_targets *t, const char *sysroot, pid_t **pids,
 			size_t *count)
 {
@@ -166,6 +185,8 @@ int cli_resolve_targets(const struct cli_targets *t, const char *sysroot, pid_t 
 
 	*pids = NULL;
 	*count = 0;
+	if (t->page_cache && check_cache_paths(t))
+		return EXIT_RUNTIME;
 	if (t->page_cache && !t->pid_count && !t->all && !t->comm && !t->cgroup)
 		return 0;	/* the page cache alone */
 	cli_targets_get(t, &targets);

@@ -12,9 +12,9 @@ set -u
 top=${MEMPRINT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 memprint=${MEMPRINT:-$top/${BUILD:-build}/memprint}
 
-echo "1..9"
+echo "1..10"
 if [ ! -x "$memprint" ]; then
-	for n in 1 2 3 4 5 6 7 8 9; do
+	for n in 1 2 3 4 5 6 7 8 9 10; do
 		echo "ok $n # SKIP $memprint not built"
 	done
 	exit 0
@@ -112,3 +112,8 @@ output=$("$memprint" scan --page-cache /proc/self /sys/kernel 2>&1 >/dev/null)
 status=$?
 check "$([ "$status" = 0 ] && grep -q "not a local disk or tmpfs file system" <<<"$output"; echo $?)" \
 	"pseudo file systems are skipped with a warning" "exit $status: $output"
+
+output=$("$memprint" scan --page-cache "$work/missing" 2>&1 >/dev/null)
+status=$?
+check "$([ "$status" = 2 ] && grep -q "cannot read --page-cache path '$work/missing'" <<<"$output"; echo $?)" \
+	"a missing path is a runtime failure" "exit $status: $output"
