@@ -12,6 +12,7 @@
 #include "internal.h"
 
 struct mp_tee {
+	struct mp_error error;		/* the failing sink's message, for the producer */
 	size_t count;
 	struct mp_sink sinks[];
 };
@@ -26,10 +27,20 @@ struct mp_tee {
 				continue;				\
 			rc_ = s_->ops->op(s_->ctx, __VA_ARGS__);	\
 			if (rc_ < 0)					\
-				return rc_;				\
+				return tee_fail((tee), s_, rc_);	\
 		}							\
 		return 0;						\
 	} while (0)
+
+/* Keep the failing sink's message where the tee's producer looks for it. */
+static int tee_fail(struct mp_tee *tee, const struct mp_sink *sink, int code)
+{
+	if (sink->error && sink->error->message[0])
+		mp_fail(&tee->error, code, "%s", sink->error->message);
+	else
+		mp_error_clear(&tee->error);
+	return code;
+}
 
 static int tee_begin_set(void *ctx, const struct mp_set_info *info)
 {
@@ -83,6 +94,7 @@ int mp_tee_open(struct mp_tee **tee, const struct mp_sink *sinks, size_t count)
 	t = malloc(sizeof(*t) + count * sizeof(t->sinks[0]));
 	if (!t)
 		return -ENOMEM;
+	mp_error_clear(&t->error);
 	t->count = count;
 	memcpy(t->sinks, sinks, count * sizeof(t->sinks[0]));
 	*tee = t;
@@ -91,7 +103,7 @@ int mp_tee_open(struct mp_tee **tee, const struct mp_sink *sinks, size_t count)
 
 struct mp_sink mp_tee_sink(struct mp_tee *tee)
 {
-	struct mp_sink sink = { .ops = &tee_ops, .ctx = tee, .error = NULL };
+	struct mp_sink sink = { .ops = &tee_ops, .ctx = tee, .error = &tee->error };
 
 	return sink;
 }

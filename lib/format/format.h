@@ -209,10 +209,12 @@ void mpf_store_ksm(uint8_t *p, const struct mp_ksm_counters *ksm);
 void mpf_load_ksm(const uint8_t *p, struct mp_ksm_counters *ksm);
 
 /*
- * Find where the last complete set of the snapshot file at path ends.  A
- * file that ends in the middle of a set (a writer was stopped) is not an
- * error; any other damage is.
+ * Find where the last complete set of the snapshot file at path ends, and
+ * copy that set's header to last (last->hash stays 0 when the file has no
+ * complete set).  A file that ends in the middle of a set (a writer was
+ * stopped) is not an error; any other damage is.
  */
-int mpf_valid_end(const char *path, uint64_t *end, struct mp_error *error);
+int mpf_valid_end(const char *path, uint64_t *end, struct mp_set_info *last,
+		  struct mp_error *error);
 
 #endif /* MEMPRINT_FORMAT_H */

@@ -862,15 +862,25 @@ void mp_reader_version(const struct mp_reader *reader, unsigned *major, unsigned
 	*minor = reader->minor;
 }
 
-int mpf_valid_end(const char *path, uint64_t *end, struct mp_error *error)
+static int keep_set_info(void *ctx, const struct mp_set_info *info)
 {
+	*(struct mp_set_info *)ctx = *info;
+	return 0;
+}
+
+int mpf_valid_end(const char *path, uint64_t *end, struct mp_set_info *last,
+		  struct mp_error *error)
+{
+	static const struct mp_sink_ops keep_ops = { .begin_set = keep_set_info };
+	const struct mp_sink keep = { .ops = &keep_ops, .ctx = last };
 	struct mp_reader *r;
 	int rc;
 
+	memset(last, 0, sizeof(*last));
 	rc = mp_reader_open(&r, path, error);
 	if (rc < 0)
 		return rc;
-	while ((rc = mp_reader_next_set(r, NULL, error)) > 0)
+	while ((rc = mp_reader_next_set(r, &keep, error)) > 0)
 		;
 	if (rc < 0 && r->torn)
 		rc = 0;

@@ -40,6 +40,7 @@ struct mp_writer {
 
 	bool in_set;
 	uint32_t digest_size;
+	struct mp_set_info series;	/* the first set's header; hash 0 before one */
 	uint32_t tasks, regions, files;
 	uint64_t set_offset;		/* where the open set's first block starts */
 	uint64_t offset;		/* bytes in the file */
@@ -167,6 +168,30 @@ static int check_state(struct mp_writer *w, bool in_set, const char *what)
 	return 0;
 }
 
+/*
+ * Every set of one file uses the same hash, digest width and keying, so
+ * that a series compares digests with digests: a timeline across an
+ * xxh3 set and a sha256 set would see every page change.
+ */
+static int check_same_hash(struct mp_writer *w, const struct mp_set_info *info)
+{
+	const struct mp_set_info *first = &w->series;
+	bool keyed = info->flags & MP_SET_KEYED_HASH;
+
+	if (first->hash == 0) {
+		w->series = *info;
+		return 0;
+	}
+	if (info->hash == first->hash && info->digest_size == first->digest_size &&
+	    keyed == !!(first->flags & MP_SET_KEYED_HASH))
+		return 0;
+	return writer_fail(w, -EINVAL, "cannot add a %s%s set to %s: its sets use %s%s digests; "
+			   "use the same --hash (and --hash-key) or a new file",
+			   keyed ? "keyed " : "", mp_hash_name(info->hash), w->path,
+			   first->flags & MP_SET_KEYED_HASH ? "keyed " : "",
+			   mp_hash_name(first->hash));
+}
+
 static int writer_begin_set(void *ctx, const struct mp_set_info *info)
 {
 	struct mp_writer *w = ctx;
@@ -185,6 +210,10 @@ static int writer_begin_set(void *ctx, const struct mp_set_info *info)
 	if (host > MPF_NAME_MAX || kernel > MPF_NAME_MAX)
 		return writer_fail(w, -EINVAL, "cannot write set header to %s: host or kernel "
 				   "name longer than %u bytes", w->path, MPF_NAME_MAX);
+
+	rc = check_same_hash(w, info);
+	if (rc)
+		return rc;
 
 	w->in_set = true;
 	w->set_offset = w->offset;
@@ -580,7 +609,7 @@ static int open_append(struct mp_writer *w, struct mp_error *error)
 		return 0;
 	}
 
-	rc = mpf_valid_end(w->path, &end, error);
+	rc = mpf_valid_end(w->path, &end, &w->series, error);
 	if (rc < 0)
 		return rc;
 	if (end < (uint64_t)st.st_size && ftruncate(w->fd, (off_t)end) < 0)

@@ -859,8 +859,12 @@ int mp_procfs_scan(const pid_t *pids, size_t count, const struct mp_scan_options
 		sc.set_flags |= MP_SET_FROZEN;
 	}
 	rc = run_set(&sc, pids, count);
-	if (rc < 0 && error && !error->code)
-		mp_fail(error, rc, "snapshot sink failed: %s", mp_strerror(rc));
+	if (rc < 0 && error && !error->code) {
+		if (sink->error && sink->error->message[0])
+			mp_fail(error, rc, "%s", sink->error->message);
+		else
+			mp_fail(error, rc, "snapshot sink failed: %s", mp_strerror(rc));
+	}
 out:
 	mp_freeze_end(freeze);
 	close_scanner(&sc);

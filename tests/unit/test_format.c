@@ -611,7 +611,7 @@ static void test_append_sets(void **state)
 	(void)state;
 	add_task_set(&first, 8, 500, 5);
 	add_file_set(&first, 8, 6);
-	add_task_set(&second, 16, 700, 7);
+	add_task_set(&second, 8, 700, 7);
 	unlink(path);
 	write_file(path, &first, false, true);	/* append creates a missing file */
 	write_file(path, &second, true, true);
@@ -706,6 +706,32 @@ static void test_append_rejects_damage(void **state)
 	assert_int_equal(mp_writer_open(&writer, path, &options, &error), -EBADMSG);
 	assert_non_null(strstr(error.message, "offset 16: block checksum mismatch"));
 	recording_free(&want);
+}
+
+/* A set with another hash would make a series compare unlike digests. */
+static void test_append_rejects_other_hash(void **state)
+{
+	struct recording first = { 0 };
+	const char *path = tmp_path("other-hash.mps");
+	struct mp_writer_options options = { .append = true };
+	struct mp_set_info info = { .page_size = MP_PAGE_SIZE, .hash = MP_HASH_SHA256,
+				    .digest_size = 32 };
+	struct mp_error error = { 0 };
+	struct mp_writer *writer;
+	struct mp_sink sink;
+
+	(void)state;
+	add_task_set(&first, 8, 100, 9);
+	unlink(path);
+	write_file(path, &first, false, false);
+
+	mp_assert_ok(mp_writer_open(&writer, path, &options, &error), &error);
+	sink = mp_writer_sink(writer);
+	assert_int_equal(sink.ops->begin_set(sink.ctx, &info), -EINVAL);
+	assert_int_equal(mp_writer_close(writer, &error), -EINVAL);
+	assert_non_null(strstr(error.message, "cannot add a sha256 set to"));
+	assert_non_null(strstr(error.message, "its sets use xxh3 digests"));
+	recording_free(&first);
 }
 
 static void test_writer_rejects_bad_records(void **state)
@@ -921,6 +947,7 @@ int main(void)
 		cmocka_unit_test(test_append_sets),
 		cmocka_unit_test(test_append_after_stopped_writer),
 		cmocka_unit_test(test_append_rejects_damage),
+		cmocka_unit_test(test_append_rejects_other_hash),
 		cmocka_unit_test(test_writer_rejects_bad_records),
 		cmocka_unit_test(test_close_drops_open_set),
 		cmocka_unit_test(test_writer_counts),
