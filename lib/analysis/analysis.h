@@ -9,13 +9,13 @@
  *      Each bucket is sorted by PFN; each run of one PFN is a frame, which
  *      becomes one record per task that maps it (the frame's first record
  *      carries RECORD_FRAME).  Records go to buckets chosen by the high bits
- *      of their digest key, and the PFN bucket is unmapped.
+ *      of their digest key, and the PFN bucket's chunks go back to the arena.
  *   2. Each record bucket is sorted by key; each run of one key is a content
  *      group, accounted for the whole set, and split by task, file and kind
  *      for the per-entity totals.
  *
  * Both stages sort one bucket at a time, into a scratch array of one bucket
- * or, for a bucket many times the average, in place.  So memory stays near
+ * or, for a bucket many times the average, in a mapping of its own.  So memory stays near
  * 24 bytes per mapping plus a constant (docs/analysis.md).
  */
 #ifndef MEMPRINT_ANALYSIS_H
@@ -69,26 +69,44 @@ _Static_assert(sizeof(struct slot) == 24, "a slot must stay 24 bytes");
 #define RECORD_FILE_MAX		((1u << (32 - RECORD_FILE_SHIFT)) - 1)
 
 #define BUCKET_STAGE_SLOTS 8	/* 192 bytes: three cache lines */
+#define CHUNK_SLOTS 512		/* 12 KiB: whole pages, for MADV_DONTNEED */
+#define ARENA_BLOCK_BYTES (64ul << 20)
 
 /*
- * A growable array of slots in an anonymous mapping of its own.  Pushed
- * slots gather in a small stage first and go to the array eight at a time
- * with non-temporal stores: writing to a thousand arrays at once otherwise
- * costs a cache miss for every new line of every array.
+ * Chunks of slots for every bucket, carved from large blocks and kept on a
+ * free list once a bucket is sorted, so the second stage writes its records
+ * to the pages the first stage left and no page is faulted in or unmapped
+ * twice.  Blocks ask for transparent huge pages: a fault per 2 MiB.
+ */
+struct arena {
+	char **blocks;
+	size_t block_count, block_capacity;
+	size_t block_used;	/* bytes of the last block handed out */
+	void *free;		/* free chunks, linked through their first bytes */
+};
+
+void arena_release(struct arena *arena);
+
+/*
+ * A growable array of slots in chunks of the arena.  Pushed slots gather
+ * in a small stage first and go to their chunk eight at a time with
+ * non-temporal stores: writing to a thousand arrays at once otherwise costs
+ * a cache miss for every new line of every array.
  */
 struct bucket {
-	struct slot *slots;
-	size_t count;		/* slots in the array, without the stage */
-	size_t capacity;	/* slots */
+	struct arena *arena;
+	struct slot **chunks;
+	size_t chunk_count, chunk_capacity;
+	size_t count;		/* slots in the chunks, without the stage */
 	uint32_t staged;
 	struct slot stage[BUCKET_STAGE_SLOTS];
 };
 
-int bucket_grow(struct bucket *bucket);
+/* Give the bucket's chunks back to the arena. */
 void bucket_free(struct bucket *bucket);
-/* Move the full stage to the array. */
+/* Move the full stage to the chunks. */
 int bucket_write_stage(struct bucket *bucket);
-/* Move the staged slots to the array, before the array is read. */
+/* Move the staged slots to the chunks, before they are read. */
 int bucket_flush(struct bucket *bucket);
 
 static inline int bucket_push(struct bucket *bucket, const struct slot *slot)
@@ -99,13 +117,22 @@ static inline int bucket_push(struct bucket *bucket, const struct slot *slot)
 	return bucket_write_stage(bucket);
 }
 
-/*
- * Sort count slots of src by slot.sort into dst; src is clobbered.  counts
- * is scratch of RADIX_COUNTS entries.
- */
 #define RADIX_MAX_BITS 16
 #define RADIX_COUNTS (1u << RADIX_MAX_BITS)
-void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *counts);
+
+/*
+ * Sort the count slots of a flushed bucket by slot.sort into dst, and give
+ * its chunks back.  Keys agree above bit high.  counts is scratch of
+ * 2 * RADIX_COUNTS entries.
+ */
+void radix_sort_bucket(struct bucket *bucket, struct slot *dst, unsigned high,
+		       uint32_t *counts);
+/*
+ * Copy a flushed bucket to a mapping of its own, giving back the pages of
+ * each chunk as it goes; *slots is unmapped with munmap(slots, bytes).
+ */
+int bucket_gather(struct bucket *bucket, struct slot **slots, size_t *bytes);
+
 /* Sort count slots in place; counts is scratch of 2 * RADIX_COUNTS entries. */
 void radix_sort_in_place(struct slot *slots, size_t count, uint32_t *counts);
 
@@ -181,6 +208,8 @@ struct mp_analysis {
 	uint32_t *file_index;		/* open addressing: file ids, 0 empty */
 	size_t file_index_size;
 
+	uint64_t max_pfn;			/* of the entries */
+	struct arena arena;
 	struct bucket frames[MP_BUCKETS];	/* entries by PFN */
 	struct bucket groups[MP_BUCKETS];	/* records by key */
 

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * bucket.c - growable slot arrays and the radix sort of the analysis
+ * bucket.c - slot arrays in chunks of one arena, and the radix sort of the
+ * analysis
  *
- * Each bucket lives in an anonymous mapping of its own and grows with
- * mremap(), which moves page-table entries instead of copying, so growing
- * never keeps two copies of a bucket.  Pages reserved but not yet written
- * are not resident, so a bucket costs at most one partial page beyond its
- * slots.
+ * Buckets grow by one chunk of 512 slots at a time.  Chunks come from
+ * blocks of 64 MiB that ask for transparent huge pages.  A sorted bucket's
+ * chunks go to a free list, and the buckets of the next stage grow from it,
+ * so the records of the second stage reuse the pages of the first.  Blocks
+ * are unmapped only when the analysis is reset.  Pages of a block not yet
+ * handed out are not resident, so a bucket costs at most one partial chunk
+ * beyond its slots.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -18,27 +22,99 @@
 
 #include "analysis/analysis.h"
 
-/* The least size that is a whole number of slots (24 bytes) and of pages. */
-#define BUCKET_GRAIN (3u * 4096)
-#define BUCKET_STEP_MAX_BYTES (BUCKET_GRAIN * 8192u)
+#define CHUNK_BYTES (CHUNK_SLOTS * sizeof(struct slot))
 
-int bucket_grow(struct bucket *bucket)
+_Static_assert(CHUNK_BYTES % 4096 == 0, "a chunk must be whole pages");
+_Static_assert(CHUNK_SLOTS % BUCKET_STAGE_SLOTS == 0, "a stage must not straddle chunks");
+
+static int arena_add_block(struct arena *arena)
 {
-	size_t old_bytes = bucket->capacity * sizeof(struct slot);
-	size_t step = old_bytes < BUCKET_STEP_MAX_BYTES ? old_bytes : BUCKET_STEP_MAX_BYTES;
-	size_t new_bytes = old_bytes ? old_bytes + step : BUCKET_GRAIN * 2;
 	void *p;
 
-	if (bucket->slots)
-		p = mremap(bucket->slots, old_bytes, new_bytes, MREMAP_MAYMOVE);
-	else
-		p = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			 -1, 0);
+	if (arena->block_count == arena->block_capacity) {
+		size_t n = arena->block_capacity ? 2 * arena->block_capacity : 16;
+		char **blocks = realloc(arena->blocks, n * sizeof(*blocks));
+
+		if (!blocks)
+			return -ENOMEM;
+		arena->blocks = blocks;
+		arena->block_capacity = n;
+	}
+	p = mmap(NULL, ARENA_BLOCK_BYTES, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
-	bucket->slots = p;
-	bucket->capacity = new_bytes / sizeof(struct slot);
+	/* Advice only: without THP the pages fault in one by one. */
+	madvise(p, ARENA_BLOCK_BYTES, MADV_HUGEPAGE);
+	arena->blocks[arena->block_count++] = p;
+	arena->block_used = 0;
 	return 0;
+}
+
+static struct slot *arena_chunk(struct arena *arena)
+{
+	void *chunk = arena->free;
+
+	if (chunk) {
+		memcpy(&arena->free, chunk, sizeof(void *));
+		return chunk;
+	}
+	if (!arena->block_count || arena->block_used + CHUNK_BYTES > ARENA_BLOCK_BYTES) {
+		if (arena_add_block(arena) < 0)
+			return NULL;
+	}
+	chunk = arena->blocks[arena->block_count - 1] + arena->block_used;
+	arena->block_used += CHUNK_BYTES;
+	return chunk;
+}
+
+static void arena_put_chunk(struct arena *arena, struct slot *chunk)
+{
+	memcpy(chunk, &arena->free, sizeof(void *));
+	arena->free = chunk;
+}
+
+void arena_release(struct arena *arena)
+{
+	for (size_t i = 0; i < arena->block_count; i++)
+		munmap(arena->blocks[i], ARENA_BLOCK_BYTES);
+	free(arena->blocks);
+	memset(arena, 0, sizeof(*arena));
+}
+
+/* Add a chunk when the last one is full. */
+static int bucket_reserve(struct bucket *bucket)
+{
+	struct slot *chunk;
+
+	if (bucket->count < bucket->chunk_count * CHUNK_SLOTS)
+		return 0;
+	if (bucket->chunk_count == bucket->chunk_capacity) {
+		size_t n = bucket->chunk_capacity ? 2 * bucket->chunk_capacity : 8;
+		struct slot **chunks = realloc(bucket->chunks, n * sizeof(*chunks));
+
+		if (!chunks)
+			return -ENOMEM;
+		bucket->chunks = chunks;
+		bucket->chunk_capacity = n;
+	}
+	chunk = arena_chunk(bucket->arena);
+	if (!chunk)
+		return -ENOMEM;
+	bucket->chunks[bucket->chunk_count++] = chunk;
+	return 0;
+}
+
+static struct slot *bucket_tail(const struct bucket *bucket)
+{
+	return bucket->chunks[bucket->count / CHUNK_SLOTS] + bucket->count % CHUNK_SLOTS;
+}
+
+static size_t chunk_slots(const struct bucket *bucket, size_t i)
+{
+	size_t n = bucket->count - i * CHUNK_SLOTS;
+
+	return n < CHUNK_SLOTS ? n : CHUNK_SLOTS;
 }
 
 /* Copy the stage with non-temporal stores, which skip reading the lines first. */
@@ -57,16 +133,13 @@ static void stream_stage(struct slot *dst, const struct slot *stage)
 
 int bucket_write_stage(struct bucket *bucket)
 {
-	/* The capacity is a multiple of 512 slots, so a stage never straddles its end. */
-	if (bucket->count == bucket->capacity) {
-		int rc = bucket_grow(bucket);
+	int rc = bucket_reserve(bucket);
 
-		if (rc < 0) {
-			bucket->staged--;
-			return rc;
-		}
+	if (rc < 0) {
+		bucket->staged--;
+		return rc;
 	}
-	stream_stage(bucket->slots + bucket->count, bucket->stage);
+	stream_stage(bucket_tail(bucket), bucket->stage);
 	bucket->count += BUCKET_STAGE_SLOTS;
 	bucket->staged = 0;
 	return 0;
@@ -76,18 +149,15 @@ int bucket_flush(struct bucket *bucket)
 {
 	if (!bucket->staged)
 		goto fence;
-	if (bucket->count + bucket->staged > bucket->capacity) {
-		int rc = bucket_grow(bucket);
-
-		if (rc < 0)
-			return rc;
-	}
-	memcpy(bucket->slots + bucket->count, bucket->stage, bucket->staged * sizeof(struct slot));
+	/* The count is a multiple of the stage, so the staged slots fit in one chunk. */
+	if (bucket_reserve(bucket) < 0)
+		return -ENOMEM;
+	memcpy(bucket_tail(bucket), bucket->stage, bucket->staged * sizeof(struct slot));
 	bucket->count += bucket->staged;
 	bucket->staged = 0;
 fence:
 #if defined(__SSE2__)
-	/* Order the non-temporal stores before the array is read. */
+	/* Order the non-temporal stores before the chunks are read. */
 	_mm_sfence();
 #endif
 	return 0;
@@ -95,11 +165,32 @@ fence:
 
 void bucket_free(struct bucket *bucket)
 {
-	if (bucket->slots)
-		munmap(bucket->slots, bucket->capacity * sizeof(struct slot));
-	bucket->slots = NULL;
-	bucket->count = bucket->capacity = 0;
+	for (size_t i = 0; i < bucket->chunk_count; i++)
+		arena_put_chunk(bucket->arena, bucket->chunks[i]);
+	free(bucket->chunks);
+	bucket->chunks = NULL;
+	bucket->chunk_count = bucket->chunk_capacity = 0;
+	bucket->count = 0;
 	bucket->staged = 0;
+}
+
+int bucket_gather(struct bucket *bucket, struct slot **slots, size_t *bytes)
+{
+	size_t size = (bucket->count * sizeof(struct slot) + 4095) & ~(size_t)4095;
+	struct slot *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	for (size_t i = 0; i < bucket->chunk_count; i++) {
+		memcpy(p + i * CHUNK_SLOTS, bucket->chunks[i],
+		       chunk_slots(bucket, i) * sizeof(struct slot));
+		madvise(bucket->chunks[i], CHUNK_BYTES, MADV_DONTNEED);
+	}
+	bucket_free(bucket);
+	*slots = p;
+	*bytes = size;
+	return 0;
 }
 
 static void insertion_sort(struct slot *s, size_t count)
@@ -123,68 +214,78 @@ static unsigned floor_log2(size_t n)
 	return 63 - __builtin_clzll(n);
 }
 
-/*
- * Most significant digit first: only the bits in which the keys differ are
- * looked at, with a digit of about log2(count) bits, so random keys end in
- * sub-buckets of one or two slots after one pass and equal keys (a large
- * zero-filled group) stop the recursion at once.
- */
-void radix_sort_to(struct slot *src, struct slot *dst, size_t count, uint32_t *counts)
+/* Choose a digit of about log2(count) bits that ends at bit high; return its shift. */
+static unsigned choose_digit(size_t count, unsigned high, uint32_t *mask)
 {
-	uint64_t diff = 0, first;
-	unsigned bits, high, shift;
-	uint32_t mask, sum = 0;
-	size_t i, start;
+	unsigned bits = floor_log2(count);
 
-	if (count <= INSERTION_MAX) {
-		memcpy(dst, src, count * sizeof(*src));
-		insertion_sort(dst, count);
-		return;
-	}
-	first = src[0].sort;
-	for (i = 1; i < count; i++)
-		diff |= src[i].sort ^ first;
-	if (!diff) {
-		memcpy(dst, src, count * sizeof(*src));
-		return;
-	}
-
-	high = 63 - __builtin_clzll(diff);
-	bits = floor_log2(count);
 	if (bits < 2)
 		bits = 2;
 	if (bits > RADIX_MAX_BITS)
 		bits = RADIX_MAX_BITS;
 	if (bits > high + 1)
 		bits = high + 1;
-	shift = high + 1 - bits;
-	mask = (1u << bits) - 1;
+	*mask = (1u << bits) - 1;
+	return high + 1 - bits;
+}
+
+/*
+ * Sort most significant digit first, on the bits below high only.  The
+ * digit has about log2(count) bits, so random keys end in sub-buckets of
+ * one or two slots after one pass over the chunks.  The rare larger
+ * sub-buckets (a frame of many mappings, a common content) are sorted in
+ * place.
+ */
+void radix_sort_bucket(struct bucket *bucket, struct slot *dst, unsigned high,
+		       uint32_t *counts)
+{
+	size_t count = bucket->count, start;
+	uint32_t mask, sum = 0;
+	unsigned shift;
+
+	if (count <= INSERTION_MAX) {
+		if (count)
+			memcpy(dst, bucket->chunks[0], count * sizeof(*dst));
+		bucket_free(bucket);
+		insertion_sort(dst, count);
+		return;
+	}
+	shift = choose_digit(count, high, &mask);
 
 	memset(counts, 0, ((size_t)mask + 1) * sizeof(*counts));
-	for (i = 0; i < count; i++)
-		counts[(src[i].sort >> shift) & mask]++;
-	for (i = 0; i <= mask; i++) {
+	for (size_t c = 0; c < bucket->chunk_count; c++) {
+		const struct slot *s = bucket->chunks[c];
+		size_t n = chunk_slots(bucket, c);
+
+		for (size_t i = 0; i < n; i++)
+			counts[(s[i].sort >> shift) & mask]++;
+	}
+	for (size_t i = 0; i <= mask; i++) {
 		uint32_t c = counts[i];
 
 		counts[i] = sum;
 		sum += c;
 	}
-	for (i = 0; i < count; i++)
-		dst[counts[(src[i].sort >> shift) & mask]++] = src[i];
+	for (size_t c = 0; c < bucket->chunk_count; c++) {
+		const struct slot *s = bucket->chunks[c];
+		size_t n = chunk_slots(bucket, c);
 
-	/* Sort each sub-bucket, found again by its digit, with src as scratch. */
+		for (size_t i = 0; i < n; i++)
+			dst[counts[(s[i].sort >> shift) & mask]++] = s[i];
+	}
+	bucket_free(bucket);
+
+	/* Sort each sub-bucket, found again by its digit. */
 	for (start = 0; start < count; ) {
 		uint64_t digit = (dst[start].sort >> shift) & mask;
 		size_t end = start + 1;
 
 		while (end < count && ((dst[end].sort >> shift) & mask) == digit)
 			end++;
-		if (end - start <= INSERTION_MAX) {
+		if (end - start <= INSERTION_MAX)
 			insertion_sort(dst + start, end - start);
-		} else if (shift > 0) {
-			radix_sort_to(dst + start, src + start, end - start, counts);
-			memcpy(dst + start, src + start, (end - start) * sizeof(*src));
-		}
+		else if (shift > 0)
+			radix_sort_in_place(dst + start, end - start, counts);
 		start = end;
 	}
 }
@@ -198,7 +299,7 @@ void radix_sort_in_place(struct slot *s, size_t count, uint32_t *counts)
 {
 	uint32_t *next = counts, *end = counts + RADIX_COUNTS;
 	uint64_t diff = 0, first;
-	unsigned bits, high, shift;
+	unsigned high, shift;
 	uint32_t mask, sum = 0;
 	size_t i, start;
 
@@ -213,15 +314,7 @@ void radix_sort_in_place(struct slot *s, size_t count, uint32_t *counts)
 		return;
 
 	high = 63 - __builtin_clzll(diff);
-	bits = floor_log2(count);
-	if (bits < 2)
-		bits = 2;
-	if (bits > RADIX_MAX_BITS)
-		bits = RADIX_MAX_BITS;
-	if (bits > high + 1)
-		bits = high + 1;
-	shift = high + 1 - bits;
-	mask = (1u << bits) - 1;
+	shift = choose_digit(count, high, &mask);
 
 	memset(next, 0, ((size_t)mask + 1) * sizeof(*next));
 	for (i = 0; i < count; i++)

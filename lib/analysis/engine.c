@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "analysis/analysis.h"
 
@@ -573,36 +574,52 @@ static int grow_scratch(struct engine *e, size_t *capacity, size_t count)
 	return 0;
 }
 
+/* The sorted slots of one bucket. */
+struct sorted {
+	struct slot *slots;
+	size_t count;
+	size_t gathered_bytes;	/* a mapping of its own to unmap after use, or 0 */
+};
+
 /*
- * Sort a bucket; *sorted gets the sorted slots.  A bucket of ordinary size
- * is sorted into the scratch array and unmapped at once.  A bucket many
- * times the average (a content that most frames share, such as the
- * zero-filled page) is sorted in place, so that no scratch array of its
- * size is needed; the caller unmaps it after use.
+ * Sort a bucket whose keys agree above bit high.  A bucket of ordinary size
+ * is sorted into the scratch array, and its chunks go back to the arena at
+ * once.  A bucket many times the average (a content that most frames share,
+ * such as the zero-filled page) is gathered into a mapping of its own and
+ * sorted in place, so that no scratch array of its size is needed; the
+ * caller unmaps it after use.
  */
-static int sort_bucket(struct engine *e, struct bucket *bucket, size_t *scratch_capacity,
-		       struct slot **sorted, size_t *count)
+static int sort_bucket(struct engine *e, struct bucket *bucket, unsigned high,
+		       size_t *scratch_capacity, struct sorted *out)
 {
 	int rc;
 
+	memset(out, 0, sizeof(*out));
 	rc = bucket_flush(bucket);
 	if (rc < 0)
 		return rc;
-	*count = bucket->count;
-	*sorted = bucket->slots;
+	out->count = bucket->count;
 	if (!bucket->count)
 		return 0;
 	if (bucket->count > e->in_place_min) {
-		radix_sort_in_place(bucket->slots, bucket->count, e->counts);
-		return 0;
+		rc = bucket_gather(bucket, &out->slots, &out->gathered_bytes);
+		if (rc == 0)
+			radix_sort_in_place(out->slots, out->count, e->counts);
+		return rc;
 	}
 	rc = grow_scratch(e, scratch_capacity, bucket->count);
 	if (rc < 0)
 		return rc;
-	radix_sort_to(bucket->slots, e->scratch, bucket->count, e->counts);
-	bucket_free(bucket);
-	*sorted = e->scratch;
+	radix_sort_bucket(bucket, e->scratch, high, e->counts);
+	out->slots = e->scratch;
 	return 0;
+}
+
+static void sorted_free(struct sorted *sorted)
+{
+	if (sorted->gathered_bytes)
+		munmap(sorted->slots, sorted->gathered_bytes);
+	sorted->gathered_bytes = 0;
 }
 
 /* Sort buckets larger than 8 times the average in place, but none under 64 Ki slots. */
@@ -627,23 +644,27 @@ static int pair_frames(struct engine *e, size_t *scratch_capacity)
 {
 	struct mp_analysis *a = e->analysis;
 
+	/* The low bits of the PFN choose the bucket; the flags sit below the PFN. */
+	unsigned high = ENTRY_PFN_SHIFT + 63 - __builtin_clzll(a->max_pfn | 1);
+
 	choose_in_place_min(e, a->frames);
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
-		struct slot *s = NULL;
-		size_t count = 0;
+		struct sorted sorted;
+		struct slot *s;
 		int rc;
 
-		rc = sort_bucket(e, &a->frames[b], scratch_capacity, &s, &count);
-		for (size_t start = 0; rc == 0 && start < count; ) {
+		rc = sort_bucket(e, &a->frames[b], high, scratch_capacity, &sorted);
+		s = sorted.slots;
+		for (size_t start = 0; rc == 0 && start < sorted.count; ) {
 			uint64_t pfn = entry_pfn(&s[start]);
 			size_t end = start + 1;
 
-			while (end < count && entry_pfn(&s[end]) == pfn)
+			while (end < sorted.count && entry_pfn(&s[end]) == pfn)
 				end++;
 			rc = emit_frame(a, s + start, end - start);
 			start = end;
 		}
-		bucket_free(&a->frames[b]);
+		sorted_free(&sorted);
 		if (rc < 0)
 			return rc;
 	}
@@ -657,21 +678,24 @@ static int group_contents(struct engine *e, size_t *scratch_capacity)
 
 	choose_in_place_min(e, a->groups);
 	for (unsigned b = 0; b < MP_BUCKETS; b++) {
-		struct slot *s = NULL;
-		size_t count = 0;
+		struct sorted sorted;
+		struct slot *s;
 		int rc;
 
-		rc = sort_bucket(e, &a->groups[b], scratch_capacity, &s, &count);
-		for (size_t start = 0; rc == 0 && start < count; ) {
+		/* The top bits of the key choose the bucket. */
+		rc = sort_bucket(e, &a->groups[b], 63 - MP_BUCKET_BITS, scratch_capacity,
+				 &sorted);
+		s = sorted.slots;
+		for (size_t start = 0; rc == 0 && start < sorted.count; ) {
 			uint64_t key = s[start].sort;
 			size_t end = start + 1;
 
-			while (end < count && s[end].sort == key)
+			while (end < sorted.count && s[end].sort == key)
 				end++;
 			rc = account_content(e, s + start, end - start);
 			start = end;
 		}
-		bucket_free(&a->groups[b]);
+		sorted_free(&sorted);
 		if (rc < 0)
 			return rc;
 	}

@@ -405,6 +405,8 @@ static int ingest_page(struct mp_analysis *a, const struct mp_page *page)
 	if (page->pfn > ENTRY_PFN_MAX)
 		return mp_fail(a->error, -ERANGE, "invalid page record: PFN %#llx out of range",
 			       (unsigned long long)page->pfn);
+	if (page->pfn > a->max_pfn)
+		a->max_pfn = page->pfn;
 	s.sort = page->pfn << ENTRY_PFN_SHIFT | flags;
 	s.entry.key = key;
 	s.entry.task = task;
@@ -438,9 +440,13 @@ void analysis_reset(struct mp_analysis *a)
 		memset(a->file_index, 0, a->file_index_size * sizeof(*a->file_index));
 	a->task_count = 0;
 	for (unsigned i = 0; i < MP_BUCKETS; i++) {
+		a->frames[i].arena = &a->arena;
+		a->groups[i].arena = &a->arena;
 		bucket_free(&a->frames[i]);
 		bucket_free(&a->groups[i]);
 	}
+	arena_release(&a->arena);
+	a->max_pfn = 0;
 	a->sets = 0;
 	a->in_set = false;
 	a->pfn_valid = true;
