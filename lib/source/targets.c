@@ -131,6 +131,16 @@ static int cgroup_dir(const char *sysroot, const char *cgroup, char *dir, size_t
 	return mp_sysroot_path(dir, size, sysroot, "%s/%s", mount, cgroup);
 }
 
+/* Explain where --cgroup looks, since cgroup v1 and v2 trees can both be mounted. */
+static int cgroup_not_found(const char *sysroot, const char *cgroup, struct mp_error *error)
+{
+	char mount[4096];
+
+	mp_cgroup2_mount(sysroot, mount, sizeof(mount));
+	return mp_fail(error, -ENOENT, "cgroup not found: %s: give a cgroup v2 directory, "
+		       "absolute or relative to the cgroup2 mount %s", cgroup, mount);
+}
+
 /* Add the processes of dir and of every cgroup below it. */
 static int read_cgroup_tree(const char *dir, const char *sysroot, struct pid_list *list,
 			    struct mp_error *error, int depth)
@@ -230,6 +240,8 @@ int mp_targets_resolve(const struct mp_targets *targets, const char *sysroot,
 		rc = cgroup_dir(sysroot, targets->cgroup, dir, sizeof(dir));
 		if (rc < 0)
 			mp_fail(error, rc, "invalid cgroup: %s: path too long", targets->cgroup);
+		else if (access(dir, F_OK) < 0)
+			rc = cgroup_not_found(sysroot, targets->cgroup, error);
 		else
 			rc = read_cgroup_tree(dir, sysroot, &list, error, 0);
 	}
