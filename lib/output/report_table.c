@@ -88,7 +88,7 @@ static void print_savable(const struct table_context *c, const struct mp_report 
 		pages_text(b, t->duplicate_frames_nonzero, c),
 		mp_percent(t->duplicate_frames_nonzero, t->frames));
 	fprintf(c->out, "  by kind:       anonymous %s, named %s, mixed %s; "
-		"within one task %s, across tasks %s\n",
+		"internal (one task or none) %s, external %s\n",
 		pages_text(a, o->anonymous, c), pages_text(b, o->named, c),
 		pages_text(d, o->mixed, c), pages_text(e, o->internal, c),
 		pages_text(f, o->external, c));
