@@ -44,6 +44,13 @@ int mp_sysroot_path(char *buffer, size_t size, const char *sysroot, const char *
 /* Read a whole small file (at most size - 1 bytes) and NUL-terminate it. */
 ssize_t mp_read_small_file(const char *path, char *buffer, size_t size);
 
+/*
+ * Read every byte of buffer as fast as one core can and return a value
+ * that depends on all of them: the baseline that page hashes are measured
+ * against (read_bound.c says how).
+ */
+uint64_t mp_read_bound(const void *buffer, size_t size);
+
 /* Little-endian loads and stores, independent of alignment. */
 static inline uint64_t mp_load_le64(const void *p)
 {

@@ -37,31 +37,6 @@ static void set_speed(struct mp_hashbench_result *result, const struct mp_hashbe
 	result->pages_per_second = (double)bench->count / best;
 }
 
-/*
- * XOR every 64-bit word, in four independent chains so that loads overlap,
- * and prefetch 2 KiB ahead as the fastest hashes do: without the prefetch
- * one core read a 1 GiB buffer at 7.5 GB/s, with it at 10.4 GB/s (Xeon with
- * AVX-512, Linux 6.18), slower than the hashes it is the baseline of.
- */
-#define READ_PREFETCH 2048
-
-static uint64_t read_buffer(const uint8_t *bytes, size_t size)
-{
-	uint64_t a = 0, b = 0, c = 0, d = 0;
-
-	for (size_t i = 0; i + 64 <= size; i += 64) {
-		uint64_t w[8];
-
-		__builtin_prefetch(bytes + i + READ_PREFETCH);
-		memcpy(w, bytes + i, sizeof(w));
-		a ^= w[0] ^ w[4];
-		b ^= w[1] ^ w[5];
-		c ^= w[2] ^ w[6];
-		d ^= w[3] ^ w[7];
-	}
-	return a ^ b ^ c ^ d;
-}
-
 /* One pass over the buffer: hashed with hash, or only read when hash is NULL. */
 static double time_pass(struct mp_hashbench *bench, struct mp_hash *hash, uint8_t *digests)
 {
@@ -70,7 +45,7 @@ static double time_pass(struct mp_hashbench *bench, struct mp_hash *hash, uint8_
 	if (hash)
 		mp_hash_pages(hash, bench->pages, bench->count, digests, MP_DIGEST_MAX, NULL);
 	else
-		bench->read_sink = read_buffer(bench->pages, bench->count * MP_PAGE_SIZE);
+		bench->read_sink = mp_read_bound(bench->pages, bench->count * MP_PAGE_SIZE);
 	return now_seconds() - start;
 }
 
