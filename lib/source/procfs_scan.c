@@ -644,8 +644,13 @@ static void warn_open_failed(struct scanner *sc, struct task_scan *ts, int rc)
 		return;
 	}
 	ts->end.status = MP_TASK_FAILED;
-	scan_warn(sc, "pid %d (%s): cannot open its /proc files: %s", (int)ts->pid,
-		  ts->task.comm, strerror(-rc));
+	if (rc == -EACCES || rc == -EPERM)
+		scan_warn(sc, "pid %d (%s): cannot open its /proc files: %s; left out (run as "
+			  "root; a process of another user namespace or one a security module "
+			  "protects stays unreadable)", (int)ts->pid, ts->task.comm, strerror(-rc));
+	else
+		scan_warn(sc, "pid %d (%s): cannot open its /proc files: %s; left out",
+			  (int)ts->pid, ts->task.comm, strerror(-rc));
 }
 
 static int scan_task(struct scanner *sc, pid_t pid, uint32_t index)
