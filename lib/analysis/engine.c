@@ -6,6 +6,8 @@
  * Every total, of the set or of one task, file or kind, comes from
  * account_group() applied to the records of one content that fall in that
  * part, so that all parts follow the same definitions (docs/analysis.md).
+ * A content of one record, the most common case, takes account_lone(),
+ * which adds the same numbers without the group bookkeeping.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -127,11 +129,10 @@ static void add_record(struct mp_totals *t, struct group *g, const struct slot *
 }
 
 /* KSM keeps one page per max_page_sharing mappings of a content. */
-static uint64_t ksm_potential(const struct engine *e, const struct group *g)
+static uint64_t ksm_potential(const struct engine *e, uint64_t m, bool zero)
 {
-	uint64_t m = g->eligible;
-
-	if (!m || (g->zero && e->use_zero_pages))
+	/* One mapping always keeps its page; this skips the division for most frames. */
+	if (m < 2 || (zero && e->use_zero_pages))
 		return 0;
 	return m - (m + e->max_page_sharing - 1) / e->max_page_sharing;
 }
@@ -163,7 +164,7 @@ static void finish_group(const struct engine *e, struct mp_totals *t, const stru
 	t->mappings += g->mappings;
 	t->frames += g->frames;
 	t->saved_by_sharing += g->mappings - g->mapped_frames;
-	t->ksm_potential += ksm_potential(e, g);
+	t->ksm_potential += ksm_potential(e, g->eligible, g->zero);
 	if (set_frames >= 2)
 		t->frames_with_duplicates += g->frames;
 	if (g->frames == 1 && g->lone_private)
@@ -415,6 +416,49 @@ static int account_parts(struct engine *e, struct slot *s, size_t count, enum pa
 	return 0;
 }
 
+/*
+ * Add a content group of one record (a frame alone in its group, mapped by
+ * at most one task) to a part's totals.  Every part that holds the record
+ * has the whole group, so the numbers are the same in each part and skip
+ * the group bookkeeping of account_group().  A lone frame shared within its
+ * task carries RECORD_SHARED exactly when it has two mappings.
+ */
+static void account_lone(const struct engine *e, struct mp_totals *t, const struct slot *r)
+{
+	uint32_t flags = r->record.file_flags;
+	uint32_t kind = flags & RECORD_KIND_MASK;
+	uint32_t mapped = r->record.task != MP_NONE;
+	uint32_t shared = !!(flags & RECORD_SHARED);
+	uint32_t kmap2 = !!(flags & RECORD_KMAP2);
+
+	t->mappings += r->record.mappings;
+	t->frames++;
+	t->frames_by_kind[kind]++;
+	t->saved_by_sharing += r->record.mappings - mapped;
+	t->shared_frames += shared;
+	t->shared_frames_kernel += kmap2;
+	t->zero_filled_frames += !!(flags & RECORD_ZERO);
+	t->private_frames += !shared && !kmap2;
+	if (kind == MP_KIND_KSM) {
+		t->ksm_frames++;
+		t->ksm_saved += r->record.mappings - mapped;
+	}
+	t->ksm_potential += ksm_potential(e, r->record.eligible, flags & RECORD_ZERO);
+}
+
+static void account_lone_content(struct engine *e, const struct slot *r)
+{
+	const struct mp_analysis_options *o = &e->analysis->options;
+	uint32_t file = record_file(r);
+
+	account_lone(e, &e->set, r);
+	if (o->per_task && r->record.task != MP_NONE)
+		account_lone(e, &e->analysis->tasks[r->record.task].out.totals, r);
+	if (o->per_file && file)
+		account_lone(e, &e->files[file], r);
+	account_lone(e, &e->kinds[record_kind(r)], r);
+}
+
 static int account_content(struct engine *e, struct slot *s, size_t count)
 {
 	const struct mp_analysis_options *o = &e->analysis->options;
@@ -422,6 +466,10 @@ static int account_content(struct engine *e, struct slot *s, size_t count)
 	struct group g;
 	int rc = 0;
 
+	if (count == 1) {
+		account_lone_content(e, s);
+		return 0;
+	}
 	account_group(e, &e->set, &g, s, count, SCOPE_FRAMES, 0);
 	if (g.frames >= 2)
 		e->set.frames_with_duplicates += g.frames;
