@@ -37,5 +37,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_watch(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_hashbench(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif /* MEMPRINT_CLI_H */

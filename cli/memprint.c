@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "watch", cmd_watch, "snapshot targets at a fixed interval into a series file" },
 	{ "timeline", cmd_timeline, "sharing over time: churn, lifetimes, KSM lag" },
 	{ "dump", cmd_dump, "decode a snapshot file to text or JSON" },
+	{ "report", cmd_report, "write a self-contained HTML report with figures" },
 	{ NULL, NULL, NULL },
 };
 
