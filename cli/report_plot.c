@@ -73,8 +73,9 @@ static void put_frame(FILE *gp, const struct plot *plot)
 	put_setting(gp, "xlabel", plot->xlabel);
 	put_setting(gp, "ylabel", plot->ylabel);
 	fputs("set key outside right top vertical box\n"
-	      "set grid ytics\n"
-	      "set bmargin 6\n", gp);
+	      "set grid ytics\n", gp);
+	/* Room for rotated bar labels, the x label and the command under them. */
+	fprintf(gp, "set bmargin %d\n", plot->kind == PLOT_BARS ? 12 : 6);
 	/* All zero (no KSM, say): a fixed range, as gnuplot warns on an empty one. */
 	fputs(max_y(plot) > 0 ? "set yrange [0:*]\n" : "set yrange [0:1]\n", gp);
 	/* The command sits under the plot, so a figure cut out of the page keeps it. */

@@ -340,7 +340,7 @@ static int put_files(struct section *s, size_t top)
 	if (!parts)
 		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
-		short_path(parts[i].name, 40, r->files[i].path);
+		short_path(parts[i].name, 32, r->files[i].path);
 		parts[i].totals = &r->files[i].totals;
 	}
 	fprintf(s->html, "<h3>By file (top %zu, by frames with duplicates)</h3>\n", count);
@@ -577,13 +577,13 @@ int report_series_emit(FILE *html, const struct report_input *input, size_t inde
 	fprintf(html, ", %zu set%s.</p>\n", input->row_count, input->row_count == 1 ? "" : "s");
 
 	put_summary(html, input);
-	rc = put_kinds(&s);
+	rc = input->row_count > 1 ? put_series(&s) : 0;
+	if (rc == 0)
+		rc = put_kinds(&s);
 	if (rc == 0)
 		rc = put_tasks(&s, top);
 	if (rc == 0)
 		rc = put_files(&s, top);
-	if (rc == 0 && input->row_count > 1)
-		rc = put_series(&s);
 	return rc;
 }
 
