@@ -123,7 +123,7 @@ static inline int bucket_push(struct bucket *bucket, const struct slot *slot)
 /*
  * Sort the count slots of a flushed bucket by slot.sort into dst, and give
  * its chunks back.  Keys agree above bit high.  counts is scratch of
- * 2 * RADIX_COUNTS entries.
+ * 3 * RADIX_COUNTS entries.
  */
 void radix_sort_bucket(struct bucket *bucket, struct slot *dst, unsigned high,
 		       uint32_t *counts);

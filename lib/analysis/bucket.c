@@ -209,6 +209,16 @@ static void insertion_sort(struct slot *s, size_t count)
 
 #define INSERTION_MAX 16
 
+static void sort_two(struct slot *s)
+{
+	if (s[0].sort > s[1].sort) {
+		struct slot t = s[0];
+
+		s[0] = s[1];
+		s[1] = t;
+	}
+}
+
 static unsigned floor_log2(size_t n)
 {
 	return 63 - __builtin_clzll(n);
@@ -275,17 +285,17 @@ void radix_sort_bucket(struct bucket *bucket, struct slot *dst, unsigned high,
 	}
 	bucket_free(bucket);
 
-	/* Sort each sub-bucket, found again by its digit. */
-	for (start = 0; start < count; ) {
-		uint64_t digit = (dst[start].sort >> shift) & mask;
-		size_t end = start + 1;
+	/* counts[d] is now the end of sub-bucket d: most hold one slot or two. */
+	start = 0;
+	for (size_t d = 0; d <= mask; d++) {
+		size_t end = counts[d];
 
-		while (end < count && ((dst[end].sort >> shift) & mask) == digit)
-			end++;
-		if (end - start <= INSERTION_MAX)
+		if (end - start == 2)
+			sort_two(dst + start);
+		else if (end - start > 2 && end - start <= INSERTION_MAX)
 			insertion_sort(dst + start, end - start);
-		else if (shift > 0)
-			radix_sort_in_place(dst + start, end - start, counts);
+		else if (end - start > INSERTION_MAX && shift > 0)
+			radix_sort_in_place(dst + start, end - start, counts + RADIX_COUNTS);
 		start = end;
 	}
 }

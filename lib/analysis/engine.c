@@ -892,7 +892,7 @@ static int engine_init(struct engine *e, struct mp_analysis *a)
 	e->analysis = a;
 	e->top = a->options.top ? a->options.top : 10;
 	choose_ksm_parameters(e);
-	e->counts = malloc(2 * RADIX_COUNTS * sizeof(*e->counts));
+	e->counts = malloc(3 * RADIX_COUNTS * sizeof(*e->counts));
 	e->files = calloc(a->file_count, sizeof(*e->files));
 	e->contents = calloc(e->top, sizeof(*e->contents));
 	if (!e->counts || !e->files || !e->contents)
