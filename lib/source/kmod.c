@@ -16,40 +16,16 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "source/kmod.h"
+#include "source/source.h"
 #include "source/pagecache.h"
 
 #define KMOD_DEVICE "/dev/memprint"
 #define READ_SIZE (1024 * 1024)
 #define PAGE_BATCH 1024
-
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	if (clock_gettime(clock, &ts) < 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void kmod_warn(struct kmod_scan *ks, const char *format, ...) MP_PRINTF(2, 3);
-
-static void kmod_warn(struct kmod_scan *ks, const char *format, ...)
-{
-	char message[512];
-	va_list args;
-
-	if (!ks->options->warn)
-		return;
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
-	ks->options->warn(ks->options->warn_ctx, message);
-}
 
 /* The kernel's new_encode_dev() form to glibc's makedev() form. */
 uint64_t mp_kmod_decode_dev(uint64_t dev)
@@ -302,9 +278,11 @@ static int on_task_end(struct kmod_scan *ks, const struct memprint_rec_task_end 
 	for (int i = 0; i < MP_SKIP_COUNT && i < MEMPRINT_SKIP_COUNT; i++)
 		end.skipped[i] = rec->skipped[i];
 	if (end.status == MP_TASK_EXITED)
-		kmod_warn(ks, "pid %d exited during the scan: its snapshot is partial", ks->pid);
+		mp_scan_warn(ks->options, "pid %d exited during the scan: its snapshot is partial",
+			     ks->pid);
 	else if (end.status == MP_TASK_EXECED)
-		kmod_warn(ks, "pid %d ran exec during the scan: its snapshot is partial", ks->pid);
+		mp_scan_warn(ks->options, "pid %d ran exec during the scan: its snapshot is partial",
+			     ks->pid);
 	if (end.status != MP_TASK_COMPLETE)
 		ks->partial = true;
 	return ks->sink->ops->task_end ? ks->sink->ops->task_end(ks->sink->ctx, &end) : 0;
@@ -447,23 +425,11 @@ static void fill_set_info(struct kmod_scan *ks, struct mp_set_info *info)
 		[MP_KMOD_PHYSICAL] = MP_SOURCE_PHYSICAL,
 		[MP_KMOD_PAGECACHE] = MP_SOURCE_PAGECACHE,
 	};
-	struct utsname uts;
-
-	memset(info, 0, sizeof(*info));
-	if (uname(&uts) == 0) {
-		snprintf(info->host, sizeof(info->host), "%s", uts.nodename);
-		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
-	}
-	info->page_size = MP_PAGE_SIZE;
-	info->source = sources[ks->target];
+	mp_set_info_begin(info, sources[ks->target], ks->options->sysroot);
 	info->hash = ks->hash;
 	info->digest_size = (uint32_t)ks->digest_size;
 	/* The module reads PFNs itself and sets KPF_KSM only on KSM folios. */
 	info->flags = MP_SET_PFN_VALID;
-	info->realtime_ns = clock_ns(CLOCK_REALTIME);
-	info->monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-	info->boottime_ns = clock_ns(CLOCK_BOOTTIME);
-	mp_ksm_read_counters(ks->options->sysroot, &info->ksm, NULL);
 }
 
 static int run_target(struct kmod_scan *ks)
@@ -497,7 +463,7 @@ static int run_set(struct kmod_scan *ks)
 		return rc;
 
 	memset(&end, 0, sizeof(end));
-	end.duration_ns = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
+	end.duration_ns = (uint64_t)(mp_clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
 	if (ks->partial)
 		end.flags |= MP_SET_END_PARTIAL;
 	mp_ksm_read_counters(ks->options->sysroot, &end.ksm, NULL);

@@ -18,11 +18,11 @@
 #include <string.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "source/pagecache.h"
+#include "source/source.h"
 
 #define MAX_WARNINGS 50
 
@@ -437,35 +437,15 @@ static int scan_init(struct mp_pc_scan *scan, const struct mp_scan_options *opti
 	return 0;
 }
 
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void fill_set_info(const struct mp_pc_scan *scan, struct mp_set_info *info)
 {
-	struct utsname uts;
-
-	memset(info, 0, sizeof(*info));
-	if (uname(&uts) == 0) {
-		snprintf(info->host, sizeof(info->host), "%s", uts.nodename);
-		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
-	}
-	info->page_size = MP_PAGE_SIZE;
-	info->source = MP_SOURCE_PAGECACHE;
+	mp_set_info_begin(info, MP_SOURCE_PAGECACHE, scan->options->sysroot);
 	info->hash = mp_hash_id(scan->hash);
 	info->digest_size = (uint32_t)scan->digest_size;
 	if (scan->pfn_valid)
 		info->flags |= MP_SET_PFN_VALID;
 	if (scan->options->hash_key)
 		info->flags |= MP_SET_KEYED_HASH;
-	info->realtime_ns = clock_ns(CLOCK_REALTIME);
-	info->monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-	info->boottime_ns = clock_ns(CLOCK_BOOTTIME);
-	mp_ksm_read_counters(scan->options->sysroot, &info->ksm, NULL);
 }
 
 /* Walk the given paths, or every selected mount, each apart. */
@@ -536,7 +516,7 @@ int mp_pagecache_scan(const char *const *paths, size_t count,
 
 	if (scan.stats->files_changed)
 		end.flags |= MP_SET_END_PARTIAL;
-	end.duration_ns = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
+	end.duration_ns = (uint64_t)(mp_clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
 	mp_ksm_read_counters(options->sysroot, &end.ksm, NULL);
 	if (sink->ops->end_set)
 		rc = sink->ops->end_set(sink->ctx, &end);

@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "source/procfs.h"
+#include "source/source.h"
 
 enum slot_state {
 	SLOT_ABSENT,
@@ -98,29 +98,6 @@ struct task_scan {
 	enum region_ksm region_ksm;	/* where kpageflags' KPF_KSM cannot be trusted */
 };
 
-static void scan_warn(struct scanner *sc, const char *format, ...) MP_PRINTF(2, 3);
-
-static void scan_warn(struct scanner *sc, const char *format, ...)
-{
-	char message[512];
-	va_list args;
-
-	if (!sc->options->warn)
-		return;
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
-	sc->options->warn(sc->options->warn_ctx, message);
-}
-
-static int64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------ task status */
 
 /*
@@ -139,8 +116,8 @@ static void mark_gone(struct scanner *sc, struct task_scan *ts)
 	exited = mp_proc_read_stat(sc->sysroot, ts->pid, &now) < 0 || now.state == 'Z' ||
 		 now.state == 'X' || now.starttime != ts->stat.starttime;
 	ts->end.status = exited ? MP_TASK_EXITED : MP_TASK_EXECED;
-	scan_warn(sc, "pid %d (%s) %s during the scan: its snapshot is partial", (int)ts->pid,
-		  ts->task.comm, exited ? "exited" : "executed a new program");
+	mp_scan_warn(sc->options, "pid %d (%s) %s during the scan: its snapshot is partial",
+		     (int)ts->pid, ts->task.comm, exited ? "exited" : "executed a new program");
 }
 
 /* Whether the mm we opened is still there: pagemap reads nothing once it is gone. */
@@ -205,9 +182,9 @@ static void mark_unreadable(struct scanner *sc, struct task_scan *ts, struct bat
 	b->state[slot] = SLOT_ABSENT;
 	ts->end.skipped[MP_SKIP_UNREADABLE]++;
 	if (!ts->warned_unreadable)
-		scan_warn(sc, "pid %d (%s): cannot read the page at 0x%llx: %s (unmapped during "
-			  "the scan?)", (int)ts->pid, ts->task.comm,
-			  (unsigned long long)(b->start + slot * MP_PAGE_SIZE), strerror(errno));
+		mp_scan_warn(sc->options, "pid %d (%s): cannot read the page at 0x%llx: %s "
+			     "(unmapped during the scan?)", (int)ts->pid, ts->task.comm,
+			     (unsigned long long)(b->start + slot * MP_PAGE_SIZE), strerror(errno));
 	ts->warned_unreadable = true;
 }
 
@@ -346,7 +323,8 @@ static void note_hidden_pfn(struct scanner *sc)
 	if (sc->warned_hidden)
 		return;
 	sc->warned_hidden = true;
-	scan_warn(sc, "PFNs are hidden without CAP_SYS_ADMIN: shared-frame numbers are off");
+	mp_scan_warn(sc->options,
+		     "PFNs are hidden without CAP_SYS_ADMIN: shared-frame numbers are off");
 }
 
 /*
@@ -595,8 +573,8 @@ static void smaps_failed(struct scanner *sc, struct task_scan *ts, int rc)
 	if (ts->gone)
 		return;
 	ts->end.status = MP_TASK_FAILED;
-	scan_warn(sc, "pid %d (%s): cannot read smaps: %s", (int)ts->pid, ts->task.comm,
-		  strerror(-rc));
+	mp_scan_warn(sc->options, "pid %d (%s): cannot read smaps: %s", (int)ts->pid,
+		     ts->task.comm, strerror(-rc));
 }
 
 /* Send and scan each area; only a failure of the sink or of kpageflags is returned. */
@@ -640,17 +618,18 @@ static void warn_open_failed(struct scanner *sc, struct task_scan *ts, int rc)
 {
 	if (rc == -ENOENT || rc == -ESRCH) {
 		ts->end.status = MP_TASK_EXITED;
-		scan_warn(sc, "pid %d exited before it was read", (int)ts->pid);
+		mp_scan_warn(sc->options, "pid %d exited before it was read", (int)ts->pid);
 		return;
 	}
 	ts->end.status = MP_TASK_FAILED;
 	if (rc == -EACCES || rc == -EPERM)
-		scan_warn(sc, "pid %d (%s): cannot open its /proc files: %s; left out (run as "
-			  "root; a process of another user namespace or one a security module "
-			  "protects stays unreadable)", (int)ts->pid, ts->task.comm, strerror(-rc));
+		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; left out "
+			     "(run as root; a process of another user namespace or one a security "
+			     "module protects stays unreadable)", (int)ts->pid, ts->task.comm,
+			     strerror(-rc));
 	else
-		scan_warn(sc, "pid %d (%s): cannot open its /proc files: %s; left out",
-			  (int)ts->pid, ts->task.comm, strerror(-rc));
+		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; left out",
+			     (int)ts->pid, ts->task.comm, strerror(-rc));
 }
 
 static int scan_task(struct scanner *sc, pid_t pid, uint32_t index)
@@ -715,12 +694,12 @@ static void probe_kernel(struct scanner *sc)
 		if (mp_kpage_lookup(&sc->kpage, &pfn, 1, &kflags, &kcount) == 0 &&
 		    (kflags & (1ull << MP_KPF_KSM)) && (kflags & (1ull << MP_KPF_ANON))) {
 			sc->set_flags |= MP_SET_KPF_KSM_BROKEN;
-			scan_warn(sc, "this kernel sets KPF_KSM on every anonymous page: KSM pages "
-				  "are estimated from the KSM: field of smaps");
+			mp_scan_warn(sc->options, "this kernel sets KPF_KSM on every anonymous page: "
+				     "KSM pages are estimated from the KSM: field of smaps");
 		}
 	} else if ((entry & MP_PM_PRESENT) && pfn) {
-		scan_warn(sc, "cannot read /proc/kpageflags or /proc/kpagecount: page flags and "
-			  "shared-frame numbers are off");
+		mp_scan_warn(sc->options, "cannot read /proc/kpageflags or /proc/kpagecount: page "
+			     "flags and shared-frame numbers are off");
 	} else {
 		note_hidden_pfn(sc);
 	}
@@ -785,22 +764,10 @@ static void close_scanner(struct scanner *sc)
 
 static void fill_set_info(struct scanner *sc, struct mp_set_info *info)
 {
-	struct utsname uts;
-
-	memset(info, 0, sizeof(*info));
-	if (uname(&uts) == 0) {
-		snprintf(info->host, sizeof(info->host), "%s", uts.nodename);
-		snprintf(info->kernel, sizeof(info->kernel), "%s", uts.release);
-	}
-	info->page_size = MP_PAGE_SIZE;
-	info->source = MP_SOURCE_PROCFS;
+	mp_set_info_begin(info, MP_SOURCE_PROCFS, sc->sysroot);
 	info->hash = mp_hash_id(sc->hash);
 	info->digest_size = (uint32_t)sc->digest_size;
 	info->flags = sc->set_flags;
-	info->realtime_ns = clock_ns(CLOCK_REALTIME);
-	info->monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-	info->boottime_ns = clock_ns(CLOCK_BOOTTIME);
-	mp_ksm_read_counters(sc->sysroot, &info->ksm, NULL);
 }
 
 /* Scan every task; a task that fails is recorded as such, a sink failure ends the set. */
@@ -833,7 +800,7 @@ static int run_set(struct scanner *sc, const pid_t *pids, size_t count)
 		return rc;
 
 	memset(&end, 0, sizeof(end));
-	end.duration_ns = (uint64_t)(clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
+	end.duration_ns = (uint64_t)(mp_clock_ns(CLOCK_MONOTONIC) - info.monotonic_ns);
 	if (sc->partial)
 		end.flags |= MP_SET_END_PARTIAL;
 	mp_ksm_read_counters(sc->sysroot, &end.ksm, NULL);
