@@ -459,10 +459,49 @@ static void account_lone_content(struct engine *e, const struct slot *r)
 	account_lone(e, &e->kinds[record_kind(r)], r);
 }
 
+/* Every field of struct mp_totals is a uint64_t count, so totals add word by word. */
+_Static_assert(sizeof(struct mp_totals) % sizeof(uint64_t) == 0, "mp_totals holds counts only");
+
+static void totals_add(struct mp_totals *t, const struct mp_totals *delta)
+{
+	uint64_t *dst = (uint64_t *)t;
+	const uint64_t *src = (const uint64_t *)delta;
+
+	for (size_t i = 0; i < sizeof(*t) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+}
+
+/* Which parts every record of a group shares. */
+struct sameness {
+	bool task, file, kind;
+};
+
+static void find_sameness(struct sameness *same, const struct slot *s, size_t count)
+{
+	uint32_t task = 0, file_flags = 0;
+
+	for (size_t i = 1; i < count; i++) {
+		task |= s[i].record.task ^ s[0].record.task;
+		file_flags |= s[i].record.file_flags ^ s[0].record.file_flags;
+	}
+	same->task = !task;
+	same->file = !(file_flags >> RECORD_FILE_SHIFT);
+	same->kind = !(file_flags & RECORD_KIND_MASK);
+}
+
+/*
+ * Account a content group for the set, then for each part.  A group whose
+ * records all lie in one part is that part's whole group, with the same
+ * numbers as the set's.  For a task this holds too: one task in a group
+ * means one record per frame, and that record holds all of the frame's
+ * mappings.  Other groups are split by part.
+ */
 static int account_content(struct engine *e, struct slot *s, size_t count)
 {
 	const struct mp_analysis_options *o = &e->analysis->options;
 	uint64_t mixed = s[0].sort;
+	struct mp_totals delta;
+	struct sameness same;
 	struct group g;
 	int rc = 0;
 
@@ -470,16 +509,28 @@ static int account_content(struct engine *e, struct slot *s, size_t count)
 		account_lone_content(e, s);
 		return 0;
 	}
-	account_group(e, &e->set, &g, s, count, SCOPE_FRAMES, 0);
-	if (g.frames >= 2)
-		e->set.frames_with_duplicates += g.frames;
+	memset(&delta, 0, sizeof(delta));
+	group_init(&g, s);
+	for (size_t i = 0; i < count; i++)
+		add_record(&delta, &g, &s[i], SCOPE_FRAMES);
+	finish_group(e, &delta, &g, g.frames);
+	totals_add(&e->set, &delta);
 	offer_content(e, mixed, &g);
+	find_sameness(&same, s, count);
 
-	if (o->per_task)
+	if (o->per_task && same.task && s[0].record.task != MP_NONE)
+		totals_add(&e->analysis->tasks[s[0].record.task].out.totals, &delta);
+	else if (o->per_task)
 		rc = account_parts(e, s, count, PART_TASK, g.frames);
-	if (rc == 0 && o->per_file)
+
+	if (rc == 0 && o->per_file && same.file && record_file(s))
+		totals_add(&e->files[record_file(s)], &delta);
+	else if (rc == 0 && o->per_file)
 		rc = account_parts(e, s, count, PART_FILE, g.frames);
-	if (rc == 0)
+
+	if (rc == 0 && same.kind)
+		totals_add(&e->kinds[record_kind(s)], &delta);
+	else if (rc == 0)
 		rc = account_parts(e, s, count, PART_KIND, g.frames);
 	return rc;
 }
