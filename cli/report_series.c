@@ -531,6 +531,14 @@ static void put_churn_tasks(struct section *s)
 	fputs("</table>\n", s->html);
 }
 
+static bool any_ksm(const struct report_input *input)
+{
+	for (size_t i = 0; i < input->row_count; i++)
+		if (input->rows[i].totals.ksm_frames || input->rows[i].totals.ksm_potential)
+			return true;
+	return false;
+}
+
 static int put_series(struct section *s)
 {
 	const struct report_input *input = s->input;
@@ -544,6 +552,9 @@ static int put_series(struct section *s)
 	      "content), so they are drawn as lines, not stacked.</p>\n", s->html);
 	rc = plot_columns(s, "frames", "Sharing potential over time", "size (MiB)",
 			  COLUMNS(frame_columns), 0);
+	if (rc == 0 && !any_ksm(input))
+		fputs("<p>No set has KSM frames or KSM potential: KSM was off, or no area "
+		      "was marked mergeable.</p>\n", s->html);
 	if (rc == 0)
 		rc = plot_columns(s, "ksm", "KSM saved and remaining over time", "size (MiB)",
 				  COLUMNS(ksm_columns), 0);

@@ -123,6 +123,19 @@ check "the PNG files are PNG" \
 check "--svg wrote every figure" [ "$(ls "$TMP/svg" | grep -c '\.svg$')" -eq \
 				  "$(grep -c '<figure ' "$TMP/r.html")" ]
 
+# ---------------------------------------------------------------- long series
+# 1100 sets of a 64-page workload: two sets a point, 550 points a line.
+"$MEMPRINT" watch --pid "${pids[0]}" --interval 10ms --count 1100 -o "$TMP/long.mps" \
+	>/dev/null 2>&1
+check "a 1100-set series was taken" [ $? -eq 0 ]
+"$MEMPRINT" report "$TMP/long.mps" -o "$TMP/long.html" 2>/dev/null
+check "report of 1100 sets exits 0" [ $? -eq 0 ]
+"$MEMPRINT" timeline "$TMP/long.mps" --json >"$TMP/long.json" 2>/dev/null
+check "1100 sets are drawn as means of two" \
+	python3 "$CHECK" aggregate "$TMP/long.html" "$TMP/long.json"
+check "the page of 1100 sets stays under 1 MiB" \
+	[ "$(stat -c %s "$TMP/long.html")" -lt 1048576 ]
+
 # ---------------------------------------------------------------- Chromium
 if [ ! -x /usr/bin/chromium ]; then
 	skip "screenshot in headless Chromium" "chromium is not installed"

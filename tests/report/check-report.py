@@ -6,6 +6,9 @@ check-report.py figures PAGE ID=N..  each figure exists and draws N series
 check-report.py golden PAGE TIMELINE.json
                                      the plotted numbers of the first series
                                      equal memprint timeline --json
+check-report.py aggregate PAGE TIMELINE.json
+                                     a series of more than 1000 sets is drawn
+                                     with at most 1000 means of its sets
 check-report.py analyze PAGE INDEX ANALYZE.json
                                      the summary of input INDEX (from 1) equals
                                      memprint analyze --json of a one-set file
@@ -106,6 +109,25 @@ def check_golden(html, timeline_path):
         fail("only %d values compared" % compared)
 
 
+def check_aggregate(html, timeline_path):
+    with open(timeline_path) as f:
+        sets = json.load(f)["sets"]
+    data = [i for i in data_block(html)["inputs"] if i["type"] == "snapshot"][0]
+    per, points = data["sets_per_point"], data["points"]
+    if len(sets) <= 1000 or per != -(-len(sets) // 1000):
+        fail("%d sets drawn with %d sets a point" % (len(sets), per))
+    if len(points) != -(-len(sets) // per) or len(points) > 1000:
+        fail("%d points for %d sets" % (len(points), len(sets)))
+    for p, point in enumerate(points):
+        bucket = sets[p * per:(p + 1) * per]
+        for key, value in point.items():
+            if key == "set":
+                continue
+            mean = sum(row[key] for row in bucket) / len(bucket)
+            if abs(value - mean) > (0.0015 if key == "time" else 1e-6 * max(1, mean)):
+                fail("point %d: %s is %s, the mean of its sets is %s" % (p, key, value, mean))
+
+
 def check_analyze(html, index, analyze_path):
     with open(analyze_path) as f:
         analyze = json.load(f)
@@ -178,6 +200,8 @@ def main():
         check_figures(page(path), sys.argv[3:])
     elif what == "golden":
         check_golden(page(path), sys.argv[3])
+    elif what == "aggregate":
+        check_aggregate(page(path), sys.argv[3])
     elif what == "analyze":
         check_analyze(page(path), int(sys.argv[3]), sys.argv[4])
     elif what == "delta":
