@@ -2,10 +2,10 @@
 /*
  * cmd_report.c - memprint report: one self-contained HTML page of figures
  *
- * Reads snapshot files (one set or a series) and hashbench JSON results,
- * and writes one HTML file that needs nothing outside itself: tables, the
- * figures as SVG in data: URIs (drawn by gnuplot, see report_plot.c), and
- * the plotted numbers as a JSON block.  A snapshot file goes through the
+ * Reads snapshot files (one set or a series) and hashbench JSON results.
+ * Writes one HTML file that needs nothing outside itself: tables, figures
+ * as SVG in data: URIs (drawn by gnuplot in report_plot.c), and the plotted
+ * numbers as a JSON block.  A snapshot file goes through the
  * same two sinks as memprint timeline (the analysis of each set and the
  * timeline engine), so the figures show the numbers of memprint analyze
  * and memprint timeline.

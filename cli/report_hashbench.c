@@ -4,7 +4,7 @@
  *
  * Reads the JSON that memprint hashbench --json prints (docs/hashbench.md
  * names the keys).  Only that layout is read: an object whose "hashes"
- * array holds flat objects, and a flat "read" object.  Keys are looked up
+ * array contains flat objects, and a flat "read" object.  Keys are looked up
  * inside each object, so their order and new keys do not matter.
  */
 #include <errno.h>
@@ -31,7 +31,7 @@ static const char *object_end(const char *begin)
 	return NULL;
 }
 
-/* Where the value of key starts inside [begin, end), or NULL. */
+/* The start of the value of key inside [begin, end), or NULL. */
 static const char *find_value(const char *begin, const char *end, const char *key)
 {
 	size_t length = strlen(key);

@@ -107,7 +107,7 @@ static void put_lines(FILE *gp, const struct plot *plot)
 			2 * plot->x[plot->point_count - 1]);
 	else
 		fputs("set xrange [0:*]\n", gp);
-	/* Markers only where they can be told apart: each one is an SVG element. */
+	/* Markers only on short lines, because each marker is an SVG element. */
 	for (size_t s = 0; s < plot->series_count; s++) {
 		fprintf(gp, "%s $data using 1:%zu with %s title ", s ? "," : "plot", s + 2,
 			plot->point_count > 60 ? "lines lw 2" : "linespoints lw 2 pt 7 ps 0.6");

@@ -265,7 +265,7 @@ static void short_path(char *buffer, size_t size, const char *path)
 		snprintf(buffer, size, "...%s", path + length - (size - 4));
 }
 
-/* What the figures of one section need to know. */
+/* The context of the figures of one section. */
 struct section {
 	FILE *html;
 	const struct report_input *input;
