@@ -462,13 +462,19 @@ static void account_lone_content(struct engine *e, const struct slot *r)
 /* Every field of struct mp_totals is a uint64_t count, so totals add word by word. */
 _Static_assert(sizeof(struct mp_totals) % sizeof(uint64_t) == 0, "mp_totals holds counts only");
 
+/* Two counts at once: GCC does not vectorize the loop at -O2. */
+typedef uint64_t u64x2 __attribute__((vector_size(16), aligned(8), may_alias));
+
 static void totals_add(struct mp_totals *t, const struct mp_totals *delta)
 {
-	uint64_t *dst = (uint64_t *)t;
-	const uint64_t *src = (const uint64_t *)delta;
+	const size_t words = sizeof(*t) / sizeof(uint64_t);
+	u64x2 *dst = (u64x2 *)t;
+	const u64x2 *src = (const u64x2 *)delta;
 
-	for (size_t i = 0; i < sizeof(*t) / sizeof(uint64_t); i++)
+	for (size_t i = 0; i < words / 2; i++)
 		dst[i] += src[i];
+	if (words % 2)
+		((uint64_t *)t)[words - 1] += ((const uint64_t *)delta)[words - 1];
 }
 
 /* Which parts every record of a group shares. */
