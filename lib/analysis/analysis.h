@@ -69,7 +69,8 @@ _Static_assert(sizeof(struct slot) == 24, "a slot must stay 24 bytes");
 #define RECORD_FILE_MAX		((1u << (32 - RECORD_FILE_SHIFT)) - 1)
 
 #define BUCKET_STAGE_SLOTS 8	/* 192 bytes: three cache lines */
-#define CHUNK_SLOTS 512		/* 12 KiB: whole pages, for MADV_DONTNEED */
+#define CHUNK_BYTES 4096	/* a page, for MADV_DONTNEED */
+#define CHUNK_SLOTS 168		/* 4032 bytes: the slots that fit, in whole stages */
 #define ARENA_BLOCK_BYTES (64ul << 20)
 
 /*

@@ -3,13 +3,13 @@
  * bucket.c - slot arrays in chunks of one arena, and the radix sort of the
  * analysis
  *
- * Buckets grow by one chunk of 512 slots at a time.  Chunks come from
- * blocks of 64 MiB that ask for transparent huge pages.  A sorted bucket's
- * chunks go to a free list, and the buckets of the next stage grow from it,
- * so the records of the second stage reuse the pages of the first.  Blocks
- * are unmapped only when the analysis is reset.  Pages of a block not yet
- * handed out are not resident, so a bucket costs at most one partial chunk
- * beyond its slots.
+ * Buckets grow by one chunk (a page, 168 slots) at a time.  Chunks come from
+ * blocks of 64 MiB that ask for transparent huge pages.
+ * A sorted bucket's chunks go to a free list, and the buckets of the next
+ * stage grow from it, so the records of the second stage reuse the pages
+ * of the first.  Blocks are unmapped only when the analysis is reset.
+ * Pages not yet handed out are not resident, so a bucket costs at most one
+ * partial chunk beyond its slots.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,9 +22,7 @@
 
 #include "analysis/analysis.h"
 
-#define CHUNK_BYTES (CHUNK_SLOTS * sizeof(struct slot))
-
-_Static_assert(CHUNK_BYTES % 4096 == 0, "a chunk must be whole pages");
+_Static_assert(CHUNK_SLOTS * sizeof(struct slot) <= CHUNK_BYTES, "a chunk must hold its slots");
 _Static_assert(CHUNK_SLOTS % BUCKET_STAGE_SLOTS == 0, "a stage must not straddle chunks");
 
 static int arena_add_block(struct arena *arena)
@@ -44,7 +42,7 @@ static int arena_add_block(struct arena *arena)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
-	/* Advice only: without THP the pages fault in one by one. */
+	/* Chunks are handed out in order, so huge pages cost at most one partial 2 MiB. */
 	madvise(p, ARENA_BLOCK_BYTES, MADV_HUGEPAGE);
 	arena->blocks[arena->block_count++] = p;
 	arena->block_used = 0;
