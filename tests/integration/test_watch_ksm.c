@@ -82,8 +82,12 @@ static void restore_settings(void)
 {
 	if (!ksm.saved)
 		return;
-	/* Stop first, then the scan rate, then run as it was. */
-	write_setting("run", "0");
+	/*
+	 * Unmerge first (run=2), so that KSM's counters do not keep stale
+	 * values for the next KSM test, then the scan rate, then run as it
+	 * was.  The test only ran when no other process had mergeable memory.
+	 */
+	write_setting("run", "2");
 	for (size_t i = 1; i < 3; i++)
 		write_setting(saved_names[i], ksm.values[i]);
 	write_setting("run", ksm.values[0]);
@@ -140,8 +144,9 @@ static int setup_ksm(void **state)
 static int teardown_ksm(void **state)
 {
 	(void)state;
-	restore_settings();
+	/* The workload's merged pages go first, so that no stale counts stay. */
 	stop_workload(&ksm.workload);
+	restore_settings();
 	if (ksm.lock_fd >= 0) {
 		flock(ksm.lock_fd, LOCK_UN);
 		close(ksm.lock_fd);
