@@ -35,7 +35,7 @@ else
 	echo "not ok 2 - a row for every algorithm (missing:$missing)"
 fi
 
-if grep -Eq '^read \(sum of 64-bit words\) +- +[0-9.]+ +[0-9.]+ +1\.00 ' <<<"$output"; then
+if grep -Eq '^read \(4 streams\) +- +[0-9.]+ +[0-9.]+ +1\.00 ' <<<"$output"; then
 	echo "ok 3 - memory read baseline row"
 else
 	echo "not ok 3 - memory read baseline row"
