@@ -60,6 +60,17 @@ static uint64_t kernel_count(uint64_t pfn)
 	return count;
 }
 
+static size_t count_zero_page_records(const struct collector *c)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < c->page_count; i++) {
+		if (c->pages[i].kpageflags & 1ull << MP_KPF_ZERO_PAGE)
+			count++;
+	}
+	return count;
+}
+
 static void test_records_match_kernel(void **state)
 {
 	size_t pages = REGION_SIZE / MP_PAGE_SIZE;
@@ -79,8 +90,12 @@ static void test_records_match_kernel(void **state)
 	assert_int_equal(rc, 0);
 	assert_true(read_pagemap(t.pid, t.region, entries, pages));
 
-	/* A quiet process: every resident page has a record. */
-	assert_int_equal(c->page_count, rollup_rss_pages(t.pid));
+	/*
+	 * A quiet process: every resident page has a record.  Rss leaves out
+	 * mappings of the kernel zero page (vm_normal_page() skips it), which
+	 * have records too: an ASan build's shadow memory holds many.
+	 */
+	assert_int_equal(c->page_count - count_zero_page_records(c), rollup_rss_pages(t.pid));
 	assert_int_equal(c->end_count, 1);
 	assert_int_equal(c->ends[0].status, MP_TASK_COMPLETE);
 	assert_int_equal(c->ends[0].pages, c->page_count);
