@@ -33,6 +33,7 @@ struct set_row {
 
 struct timeline_ctl {
 	const char *path;
+	bool damaged;			/* corrupt data ended the series early */
 	enum output_mode output;
 	unsigned sections;
 	bool bytes;
@@ -218,8 +219,8 @@ static int report_failure(struct timeline_ctl *ctl, const struct mp_error *error
 /*
  * Read every complete set.  A file cut short by a writer that was killed
  * ends in a set without its end record: the sets before it are reported,
- * with a warning and exit status 0.  Corrupt data is a failure (exit
- * status 2).
+ * with a warning and exit status 0.  After corrupt data the sets before it
+ * are reported too, but the exit status is 2 (ctl->damaged).
  */
 static int read_series(struct timeline_ctl *ctl)
 {
@@ -241,10 +242,11 @@ static int read_series(struct timeline_ctl *ctl)
 	sink = mp_tee_sink(tee);
 	while ((rc = mp_reader_next_set(reader, &sink, &error)) > 0)
 		;
-	if (rc == -EBADMSG && mp_reader_torn(reader) && !sink_failed(ctl)) {
+	if (rc == -EBADMSG && !sink_failed(ctl) && ctl->row_count) {
 		cli_warn("%s", error.message);
 		cli_warn("%s: reporting the %zu complete sets before it", ctl->path,
 			 ctl->row_count);
+		ctl->damaged = !mp_reader_torn(reader);
 		rc = 0;
 	}
 	mp_reader_close(reader);
@@ -982,6 +984,8 @@ int cmd_timeline(int argc, char **argv)
 		else if (print_human(&ctl) < 0)
 			rc = EXIT_RUNTIME;
 	}
+	if (rc == 0 && ctl.damaged)
+		rc = EXIT_RUNTIME;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_warn("write error on standard output");
 		rc = EXIT_RUNTIME;

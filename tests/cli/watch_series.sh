@@ -183,4 +183,14 @@ else
 	skip "analyze reads a cut file" "memprint analyze not built"
 fi
 
+# Corrupt data in the last set: the sets before it are still reported, but
+# the exit status is 2, unlike a cut tail.
+cp "$TMP/count.mps" "$TMP/corrupt.mps"
+printf '\377\377\377\377' | dd of="$TMP/corrupt.mps" bs=1 seek=$((size - 60)) conv=notrunc 2>/dev/null
+"$MEMPRINT" timeline "$TMP/corrupt.mps" --csv >"$TMP/corrupt.csv" 2>"$TMP/corrupt.err"
+check "timeline of a corrupt file exits 2" [ $? -eq 2 ]
+check "timeline reports the sets before the corrupt one" \
+	[ "$(($(wc -l <"$TMP/corrupt.csv") - 1))" -eq 4 ]
+check "timeline names the offset of the damage" grep -q "corrupt.mps: offset [0-9]*:" "$TMP/corrupt.err"
+
 echo "1..$n"
