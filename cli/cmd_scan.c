@@ -235,6 +235,8 @@ int cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	status = cli_report_status(report);
+	if (cmd.targets.missing_pids)
+		status = EXIT_RUNTIME;
 out:
 	mp_report_free(report);
 	mp_analysis_close(analysis);

@@ -261,7 +261,7 @@ int cmd_snapshot(int argc, char **argv)
 	rc = snapshot_write(&cmd, pids, count, &failed, &error);
 	if (rc < 0)
 		status = cli_report_error(&error, rc);
-	else if (failed)
+	else if (failed || cmd.targets.missing_pids)
 		status = EXIT_RUNTIME;
 out:
 	free(pids);

@@ -176,17 +176,64 @@ static int check_cache_paths(const struct cli_targets *t)
 	return 0;
 }
 
-int cli_resolve_targets(const struct cli_targets *t, const char *sysroot, pid_t **pids,
+/*
+ * Leave out each --pid that names no process, with a warning, so that the
+ * other targets are still scanned; the command then exits with status 2.
+ */
+static void drop_missing_pids(struct cli_targets *t, const char *sysroot)
+{
+	size_t kept = 0;
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < t->pid_count; i++) {
+		snprintf(path, sizeof(path), "%s/proc/%d", sysroot ? sysroot : "", (int)t->pids[i]);
+		if (access(path, F_OK) == 0) {
+			t->pids[kept++] = t->pids[i];
+			continue;
+		}
+		cli_warn("no such process: %d; left out", (int)t->pids[i]);
+		t->missing_pids++;
+	}
+	t->pid_count = kept;
+}
+
+/* A --sysroot that is not a directory would make every target look missing. */
+static int check_sysroot(const char *sysroot)
+{
+	struct stat st;
+
+	if (!sysroot || !sysroot[0])
+		return 0;
+	if (stat(sysroot, &st) < 0) {
+		cli_warn("invalid --sysroot '%s': %s", sysroot, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_warn("invalid --sysroot '%s': not a directory", sysroot);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+int cli_resolve_targets(struct cli_targets *t, const char *sysroot, pid_t **pids,
 			size_t *count)
 {
 	struct mp_error error = { 0 };
 	struct mp_targets targets;
+	bool had_pids = t->pid_count > 0;
 	int rc;
 
 	*pids = NULL;
 	*count = 0;
+	if (check_sysroot(sysroot))
+		return EXIT_RUNTIME;
 	if (t->page_cache && check_cache_paths(t))
 		return EXIT_RUNTIME;
+	drop_missing_pids(t, sysroot);
+	if (had_pids && !t->pid_count && !t->all && !t->comm && !t->cgroup && !t->page_cache) {
+		cli_warn("no process matches the targets");
+		return EXIT_RUNTIME;
+	}
 	if (t->page_cache && !t->pid_count && !t->all && !t->comm && !t->cgroup)
 		return 0;	/* the page cache alone */
 	cli_targets_get(t, &targets);

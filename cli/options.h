@@ -50,6 +50,7 @@ struct cli_targets {
 	bool page_cache;		/* --page-cache: scan the page cache too */
 	const char **cache_paths;	/* its paths; none: every local mount */
 	size_t cache_path_count, cache_path_capacity;
+	size_t missing_pids;		/* --pid values with no process, left out */
 };
 
 struct cli_hash {
@@ -95,10 +96,12 @@ int cli_parse_count(const char *arg, unsigned long min, unsigned long max,
 		    const char *option, const char *command, unsigned long *value);
 
 /*
- * Resolve the targets into sorted pids (*pids malloc'd).  Returns 0, or
- * EXIT_RUNTIME after printing why, also when no process matches.
+ * Resolve the targets into sorted pids (*pids malloc'd).  A --pid with no
+ * process is left out with a warning and counted in targets->missing_pids,
+ * so that the rest is still scanned.  Returns 0, or EXIT_RUNTIME after
+ * printing why, also when no process matches.
  */
-int cli_resolve_targets(const struct cli_targets *targets, const char *sysroot,
+int cli_resolve_targets(struct cli_targets *targets, const char *sysroot,
 			pid_t **pids, size_t *count);
 
 /* Parse --by task|file|kind; -1 after printing a usage error. */

@@ -36,6 +36,14 @@ sh -c 'exit 0' &
 gone=$!
 wait "$gone"
 expect_status "scan of a gone pid exits 2" 2 'no such process' scan --pid "$gone"
+expect_status "scan --sysroot of a missing directory exits 2" 2 "invalid --sysroot '/nonexistent'" \
+	scan --sysroot /nonexistent --pid $$
+
+# A gone pid beside a live one: the live one is still reported.
+"$MEMPRINT" scan --pid "$gone" --pid $$ --csv --by task >"$TMP/out" 2>"$TMP/err"
+check "scan of a gone and a live pid exits 2" [ $? -eq 2 ]
+check "the gone pid is named and left out" grep -q "no such process: $gone; left out" "$TMP/err"
+check "the live pid is still reported" grep -q ",$$," "$TMP/out"
 
 # --- two workloads ------------------------------------------------------
 
