@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "report_input.h"
 #include "report_plot.h"
 
@@ -81,7 +82,10 @@ static int parse_args(struct report_ctl *ctl, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_getopt_error("report", c, argv);
 		switch (c) {
 		case 'o':
 			ctl->output = optarg;

@@ -17,6 +17,7 @@
 #include <libsmartcols/libsmartcols.h>
 
 #include "cli.h"
+#include "options.h"
 
 enum output_mode { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON };
 
@@ -87,7 +88,10 @@ static int parse_args(struct timeline_ctl *ctl, int argc, char **argv)
 	long value;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "lcks:Jbh", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":lcks:Jbh", options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_getopt_error("timeline", c, argv);
 		switch (c) {
 		case 'l':
 			ctl->sections |= SECTION_LIFETIMES;

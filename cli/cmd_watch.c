@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 #define NS_PER_SEC 1000000000ll
 
@@ -199,7 +200,10 @@ static int parse_args(struct watch_ctl *ctl, int argc, char **argv)
 	};
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "p:ai:n:o:H:zbh", options, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:ai:n:o:H:zbh", options, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return cli_getopt_error("watch", c, argv);
 		rc = parse_option(ctl, c);
 		if (rc)
 			return rc;
