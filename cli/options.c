@@ -108,7 +108,8 @@ int cli_targets_option(struct cli_targets *t, int opt, const char *arg, const ch
 int cli_targets_check(const struct cli_targets *t, const char *command)
 {
 	if (!t->pid_count && !t->all && !t->comm && !t->cgroup && !t->page_cache) {
-		cli_usage_error(command, "no targets: give --pid, --all, --comm or --cgroup");
+		cli_usage_error(command, "no targets: give --pid, --all, --comm, --cgroup or "
+				"--page-cache");
 		return -1;
 	}
 	return 0;
