@@ -116,9 +116,17 @@ int check_physical(int argc, char **argv)
 		note("System RAM less reserved frames is more than 1 %% away from MemTotal");
 		ok = false;
 	}
-	/* Free memory moves while the scan runs: allow 5 % of MemTotal. */
-	if (distance(counts.buddy + counts.unreferenced, free_pages) > total / 20) {
-		note("free frames are more than 5 %% of MemTotal away from MemFree");
+	/*
+	 * MemFree counts the buddy lists and the per-CPU free lists; the scan
+	 * counts the latter among the unreferenced frames, together with
+	 * frames that other reasons leave at reference count 0.  So MemFree
+	 * lies between buddy and buddy + unreferenced, give or take 5 % of
+	 * MemTotal because free memory moves while the scan runs.  Measured
+	 * on 6.12: 9687 unreferenced frames while buddy was 0.2 % from MemFree.
+	 */
+	if (free_pages + total / 20 < counts.buddy ||
+	    free_pages > counts.buddy + counts.unreferenced + total / 20) {
+		note("MemFree is more than 5 %% of MemTotal outside [buddy, buddy + unreferenced]");
 		ok = false;
 	}
 	if (!file_pages) {
