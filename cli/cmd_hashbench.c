@@ -737,6 +737,9 @@ int cmd_hashbench(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 		}
 	}
+	/* A --pid that named no process was left out with a warning. */
+	if (rc == 0 && ctl.targets.missing_pids)
+		rc = EXIT_RUNTIME;
 	if (ctl.buffer.pages)
 		munmap(ctl.buffer.pages, ctl.buffer.capacity * MP_PAGE_SIZE);
 	cli_targets_free(&ctl.targets);

@@ -18,7 +18,7 @@ check() { # NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
 }
 
-echo "1..6"
+echo "1..8"
 dir=$(mktemp -d /tmp/memprint-hashbench-live.XXXXXX)
 holder=
 cleanup() {
@@ -57,6 +57,16 @@ else
 	pages=$(field xxh3 7)
 	check "live contents include crafted ones" "yes" "$([ "${pages:-0}" -ge 13 ] && echo yes || echo "no: $pages")"
 fi
+
+# A gone pid beside the holder: the holder is measured, the exit status is 2.
+sh -c 'exit 0' &
+gone=$!
+wait "$gone"
+"$MEMPRINT" hashbench --pid "$holder" --pid "$gone" --hash xxh3 --repeat 1 --csv \
+	>"$dir/gone.csv" 2>"$dir/gone.err"
+check "a gone pid beside a live one exits 2" "2" "$?"
+check "the live pid is still measured" "yes" \
+	"$(grep -q '^xxh3,' "$dir/gone.csv" && echo yes || echo no)"
 
 err=$("$MEMPRINT" hashbench --pid "$holder" --image "$dir/x" 2>&1 >/dev/null)
 check "targets and image together" "1 memprint: give targets or --image, not both" "$? $(head -1 <<<"$err")"
