@@ -156,7 +156,7 @@ struct mp_set_info {
 	struct mp_ksm_counters ksm;	/* taken at the start of the set */
 };
 
-/* Why pages of a task or region were not recorded. */
+/* Reasons for leaving pages of a task or region unrecorded. */
 enum mp_skip_reason {
 	MP_SKIP_IO_PFNMAP,	/* VM_IO or VM_PFNMAP area */
 	MP_SKIP_PROT_NONE,	/* PROT_NONE, guard pages */
@@ -219,7 +219,7 @@ struct mp_task_end {
 #define MP_VM_DONTDUMP	(1u << 5)	/* "dd" */
 #define MP_VM_SMAPS	(1u << 31)	/* VmFlags were read from smaps */
 
-/* What a region maps (struct mp_region.kind). */
+/* Kinds of mapped area (struct mp_region.kind). */
 enum mp_region_kind {
 	MP_REGION_ANON = 1,	/* private anonymous, no name */
 	MP_REGION_ANON_NAMED,	/* [anon:NAME] (PR_SET_VMA_ANON_NAME) */
@@ -576,7 +576,7 @@ enum mp_output_format {
 	MP_OUTPUT_CSV,		/* RFC 4180, one header line */
 };
 
-/* Which part of a report a table or CSV shows; JSON always has every part. */
+/* Part of a report that a table or CSV shows; JSON always has every part. */
 enum mp_output_view {
 	MP_VIEW_SUMMARY,	/* the set, top tasks, files and contents, KSM */
 	MP_VIEW_TASK,		/* one row per task */
@@ -602,7 +602,7 @@ int mp_report_print(FILE *out, const struct mp_report *const *reports, size_t co
 /* --------------------------------------------------------- memory images */
 
 /*
- * A memory image is a file that holds a machine's memory page by page: a
+ * A memory image is a file that contains a machine's memory page by page: a
  * raw guest-RAM file, or the ELF64 core that QEMU's dump-guest-memory
  * writes (without -z, -l or -s, which select the kdump-compressed format).
  */
@@ -715,7 +715,7 @@ void mp_hashbench_close(struct mp_hashbench *bench);
 /* File flags (struct mp_file.flags). */
 #define MP_FILE_UNKNOWN	(1u << 0)	/* the kernel would not report its residency: no pages recorded */
 
-/* What a page-cache scan looked at and what it left out. */
+/* Counts of the files a page-cache scan read and of those it left out. */
 struct mp_pagecache_stats {
 	uint64_t files;			/* regular files found */
 	uint64_t files_cached;		/* files with resident pages recorded */
@@ -748,7 +748,7 @@ int mp_pagecache_scan(const char *const *paths, size_t count,
 
 /*
  * Sharing over time.  The timeline sink takes the sets of a series in order
- * (as a snapshot file holds them, or as a watch takes them) and follows
+ * (as a snapshot file stores them, or as a watch takes them) and follows
  * each content and each mapping from set to set, keeping only the state of
  * the previous set and the runs still open.  Tasks are told apart by pid.
  *
@@ -854,14 +854,14 @@ void mp_timeline_close(struct mp_timeline *timeline);
 
 /* ---------------------------------------------------------- kernel module */
 
-/* What a memprint.ko scan covers (struct mp_kmod_request.target). */
+/* Target of a memprint.ko scan (struct mp_kmod_request.target). */
 enum mp_kmod_target {
 	MP_KMOD_TASKS = 1,	/* the pids, as one set (MP_SOURCE_KMOD) */
 	MP_KMOD_PHYSICAL,	/* every online System RAM frame (MP_SOURCE_PHYSICAL) */
 	MP_KMOD_PAGECACHE,	/* cached pages of files (MP_SOURCE_PAGECACHE) */
 };
 
-/* What each System RAM frame of a physical scan was; only hashed ones are recorded. */
+/* Counts of System RAM frames of a physical scan by type; only hashed ones are recorded. */
 struct mp_kmod_physical_counts {
 	uint64_t ranges;		/* System RAM ranges (/proc/iomem) */
 	uint64_t ram_pages;		/* frames in those ranges */

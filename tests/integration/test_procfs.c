@@ -93,7 +93,7 @@ static void test_records_match_kernel(void **state)
 	/*
 	 * A quiet process: every resident page has a record.  Rss leaves out
 	 * mappings of the kernel zero page (vm_normal_page() skips it), which
-	 * have records too: an ASan build's shadow memory holds many.
+	 * have records too.  An ASan build's shadow memory contains many.
 	 */
 	assert_int_equal(c->page_count - count_zero_page_records(c), rollup_rss_pages(t.pid));
 	assert_int_equal(c->end_count, 1);
@@ -176,7 +176,7 @@ static bool same_records(const struct collector *a, const struct collector *b)
  * Scan pids once with PAGEMAP_SCAN and once with plain pagemap reads.  The
  * kernel may migrate a page of a target between the two scans (compaction
  * on a busy machine), so a pair that differs is taken again, up to three
- * times; the caller asserts on the last pair.
+ * times.  The caller asserts on the last pair.
  */
 static void scan_both_ways(pid_t *pids, size_t count, struct collector **with_ioctl,
 			   struct collector **plain)
