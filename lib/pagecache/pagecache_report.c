@@ -324,6 +324,14 @@ static int build_report(struct mp_pagecache_analysis *an, struct mp_pagecache_re
 	int rc;
 
 	r->pfn_valid = an->pfn_valid;
+
+	/*
+	 * Without a cached file every count is 0: skip sorting the task
+	 * pages, which would cost analyze and timeline most of their time.
+	 */
+	if (!an->file_count)
+		return fill_files_and_tasks(an, r);
+
 	frames = malloc((an->entry_count + 1) * sizeof(*frames));
 	if (!frames)
 		return -ENOMEM;
