@@ -140,6 +140,7 @@ struct mp_ksm_counters {
 #define MP_SET_KEYED_HASH	(1u << 1)	/* digests were computed with a key */
 #define MP_SET_KPF_KSM_BROKEN	(1u << 2)	/* kernel sets KPF_KSM on plain anon pages */
 #define MP_SET_FROZEN		(1u << 3)	/* targets were stopped during the scan */
+#define MP_SET_PAGE_CACHE	(1u << 4)	/* the set includes a page-cache scan */
 
 /* The header of one snapshot set. */
 struct mp_set_info {
@@ -345,6 +346,25 @@ struct mp_tee;
 int mp_tee_open(struct mp_tee **tee, const struct mp_sink *sinks, size_t count);
 struct mp_sink mp_tee_sink(struct mp_tee *tee);
 void mp_tee_close(struct mp_tee *tee);
+
+/*
+ * Join the sets of several producers into one set for target, e.g. a task
+ * scan and then a page-cache scan of the same moment.  The first part's
+ * begin_set passes with set_flags added (MP_SET_PAGE_CACHE when a
+ * page-cache part follows); the task, region and file indexes of each
+ * later part are offset by those of the parts before it; the parts' ends
+ * are held, and mp_join_finish() sends the one end of the joined set, after
+ * which the join takes the next set.  A later part must match the set's
+ * page hash, digest size, MP_SET_PFN_VALID and MP_SET_KEYED_HASH (-EINVAL
+ * otherwise); docs/format.md lists how the flags combine.  Close the join
+ * after a part failed.
+ */
+struct mp_join;
+int mp_join_open(struct mp_join **join, const struct mp_sink *target, uint32_t set_flags);
+struct mp_sink mp_join_sink(struct mp_join *join);
+/* End the joined set; -EINVAL when no part began or the last one has not ended. */
+int mp_join_finish(struct mp_join *join, struct mp_error *error);
+void mp_join_close(struct mp_join *join);
 
 /* -------------------------------------------------------- snapshot files */
 

@@ -430,6 +430,8 @@ static void fill_set_info(struct kmod_scan *ks, struct mp_set_info *info)
 	info->digest_size = (uint32_t)ks->digest_size;
 	/* The module reads PFNs itself and sets KPF_KSM only on KSM folios. */
 	info->flags = MP_SET_PFN_VALID;
+	if (ks->target == MP_KMOD_PAGECACHE)
+		info->flags |= MP_SET_PAGE_CACHE;
 }
 
 static int run_target(struct kmod_scan *ks)

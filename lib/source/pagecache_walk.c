@@ -442,6 +442,7 @@ static void fill_set_info(const struct mp_pc_scan *scan, struct mp_set_info *inf
 	mp_set_info_begin(info, MP_SOURCE_PAGECACHE, scan->options->sysroot);
 	info->hash = mp_hash_id(scan->hash);
 	info->digest_size = (uint32_t)scan->digest_size;
+	info->flags = MP_SET_PAGE_CACHE;
 	if (scan->pfn_valid)
 		info->flags |= MP_SET_PFN_VALID;
 	if (scan->options->hash_key)
