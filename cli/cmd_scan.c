@@ -134,7 +134,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 	return -1;
 }
 
-/* Scan pids and the page cache into the analyses and, with -o, the writer. */
+/* Scan pids and the page cache as one set into the analyses and, with -o, the writer. */
 static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
 		    struct mp_analysis *analysis, struct mp_pagecache_analysis *cache_analysis,
 		    struct mp_error *error)
@@ -171,11 +171,7 @@ static int scan_run(struct scan_command *cmd, const pid_t *pids, size_t count,
 		return rc;
 	}
 	sink = mp_tee_sink(tee);
-	rc = count ? mp_procfs_scan(pids, count, &sopts, &sink, error) : 0;
-	cli_progress_done();
-	if (rc == 0 && cmd->targets.page_cache)
-		rc = mp_pagecache_scan(cmd->targets.cache_paths, cmd->targets.cache_path_count,
-				       &sopts, &sink, NULL, error);
+	rc = cli_scan_set(&cmd->targets, pids, count, false, &sopts, &sink, error);
 	mp_tee_close(tee);
 	if (writer) {
 		int close_rc = mp_writer_close(writer, rc < 0 ? NULL : error);

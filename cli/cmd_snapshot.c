@@ -169,36 +169,15 @@ static int snapshot_run(struct snapshot_command *cmd, const pid_t *pids, size_t 
 		.freeze = cmd->freeze,
 	};
 	struct mp_kmod_request physical = { .target = MP_KMOD_PHYSICAL };
-	struct mp_kmod_request request = {
-		.target = MP_KMOD_TASKS,
-		.pids = pids,
-		.pid_count = count,
-	};
-	int rc;
+	int rc = 0;
 
 	cli_scan_callbacks(&sopts);
 	if (cmd->freeze)
 		cli_resume_targets_on_signal();
-	if (!count)
-		rc = 0;		/* the page cache alone */
-	else if (cmd->source == SOURCE_KMOD)
-		rc = mp_kmod_scan(&request, &sopts, sink, error);
-	else
-		rc = mp_procfs_scan(pids, count, &sopts, sink, error);
-	cli_progress_done();
-	/* The page cache is a set of its own, after the tasks' set. */
-	if (rc == 0 && cmd->targets.page_cache && cmd->source == SOURCE_KMOD) {
-		struct mp_kmod_request cache = {
-			.target = MP_KMOD_PAGECACHE,
-			.paths = cmd->targets.cache_paths,
-			.path_count = cmd->targets.cache_path_count,
-		};
-
-		rc = mp_kmod_scan(&cache, &sopts, sink, error);
-	} else if (rc == 0 && cmd->targets.page_cache) {
-		rc = mp_pagecache_scan(cmd->targets.cache_paths, cmd->targets.cache_path_count,
-				       &sopts, sink, NULL, error);
-	}
+	/* Tasks and page cache form one set; physical RAM is a set of its own. */
+	if (count || cmd->targets.page_cache)
+		rc = cli_scan_set(&cmd->targets, pids, count, cmd->source == SOURCE_KMOD, &sopts,
+				  sink, error);
 	if (rc == 0 && cmd->physical)
 		rc = mp_kmod_scan(&physical, &sopts, sink, error);
 	return rc;

@@ -126,4 +126,14 @@ void cli_progress_done(void);
 /* Set the warning and progress callbacks of options. */
 void cli_scan_callbacks(struct mp_scan_options *options);
 
+/*
+ * Take one snapshot set of pids (count of them, 0 for the page cache alone)
+ * and, with --page-cache, of the page cache, the two scans joined into one
+ * set in sink.  kmod scans both through memprint.ko, else through /proc and
+ * user space.  Returns 0 or a negative errno value with error filled.
+ */
+int cli_scan_set(const struct cli_targets *targets, const pid_t *pids, size_t count, bool kmod,
+		 const struct mp_scan_options *options, const struct mp_sink *sink,
+		 struct mp_error *error);
+
 #endif /* MEMPRINT_CLI_OPTIONS_H */

@@ -8,20 +8,32 @@
 # (a, b) 4 pages and (a, c) 2 pages; one content held 4 times.
 # util-linux fincore, an independent tool, checks that the scan neither
 # fills nor drops the cache: cold stays uncached.
+#
+# mp-pc-holder maps c and holds anonymous copies of a's pages 0, 1, 2, 3
+# and 0 again.  A snapshot of it with the cache is one set, and by hand:
+# 5 anonymous frames equal a cached page; a0 is held by 6 frames (a0 b0
+# c2 c3 and two copies), a1, a2 and a3 by 3 each (a, b and a copy): 4
+# contents held 3+ times by cache and task, in 15 frames.
 set -u
 top=${MEMPRINT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 memprint=${MEMPRINT:-$top/${BUILD:-build}/memprint}
+holder=$top/${BUILD:-build}/tests/helpers/mp-pc-holder
 
-echo "1..10"
+echo "1..12"
 if [ ! -x "$memprint" ]; then
-	for n in 1 2 3 4 5 6 7 8 9 10; do
+	for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		echo "ok $n # SKIP $memprint not built"
 	done
 	exit 0
 fi
 
 work=$(mktemp -d /var/tmp/mp-pc-cli-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+holder_pid=
+cleanup() {
+	[ -z "$holder_pid" ] || { kill "$holder_pid"; wait "$holder_pid"; } 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
 dir=$work/files		# the scanned tree; snapshots go beside it, not into it
 mkdir "$dir"
 head -c 16384 /dev/urandom >"$dir/a"
@@ -60,7 +72,7 @@ print(json.dumps(d))' "$@"
 
 before=$(residency)
 if ! grep -q "^ *0 $dir/cold\$" <<<"$before" || ! grep -q "^ *16384 $dir/a\$" <<<"$before"; then
-	for i in 1 2 3 4 5 6 7 8 9; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		echo "ok $i # SKIP could not set up the cache (fincore: $(tr '\n' ' ' <<<"$before"))"
 	done
 	exit 0
@@ -102,6 +114,38 @@ d = json.load(sys.stdin)
 print(d["files"], d["frames"], d["duplicate_frames"])' 2>&1)
 check "$([ "$numbers" = "3 12 6" ]; echo $?)" "snapshot then analyze keeps the page cache" \
 	"got: $numbers"
+
+# Start mp-pc-holder on c and a; it holds its pages until killed.
+start_holder() {
+	mkfifo "$work/holder.in" "$work/holder.out" || return 1
+	"$holder" "$dir/c" "$dir/a" <>"$work/holder.in" >"$work/holder.out" &
+	holder_pid=$!
+	read -r -t 30 reply <"$work/holder.out" && [ "$reply" = ready ]
+}
+
+if [ ! -x "$holder" ]; then
+	for i in 1 2; do
+		n=$((n + 1))
+		echo "ok $n # SKIP $holder not built"
+	done
+elif ! start_holder; then
+	check 1 "mp-pc-holder starts"
+	check 1 "mp-pc-holder starts"
+else
+	"$memprint" snapshot --pid "$holder_pid" --page-cache "$dir" -o "$work/both.mps" 2>/dev/null
+	output=$("$memprint" analyze --json "$work/both.mps" 2>&1)
+	sets=$(json_get sets <<<"$output" 2>&1)
+	check "$([ "$sets" = 1 ]; echo $?)" "snapshot of a task and the cache is one set" \
+		"got: $(head -c 200 <<<"$sets")"
+	numbers=$(json_get page_cache <<<"$output" 2>&1 | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+t = [x for x in d["tasks"] if x["pid"] == int(sys.argv[1])]
+print(d["frames"], d["duplicate_frames"], d["cache_duplicate_frames"],
+      d["contents_three_plus_mixed"], d["frames_three_plus_mixed"],
+      t[0]["cache_duplicate_frames"] if t else None)' "$holder_pid" 2>&1)
+	check "$([ "$numbers" = "12 6 5 4 15 5" ]; echo $?)" \
+		"analyze of the file shows the task against the cache" "got: $numbers"
+fi
 
 output=$("$memprint" scan "$dir" 2>&1)
 status=$?

@@ -12,6 +12,8 @@
  *   contents held three or more times by cache and tasks: 1 (B0: the
  *   cached frame and two anonymous ones), in 3 frames.
  * With root the frames are PFNs; without it, (device, inode, offset).
+ * The same numbers come out of one joined set written to a snapshot file
+ * and read back, as memprint snapshot writes tasks and page cache.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +36,7 @@ struct holder {
 struct fixture {
 	char dir[64];
 	char a[128], b[128];
+	char snapshot[128];		/* written by the joined-set test */
 	struct holder holder;
 };
 
@@ -127,6 +130,7 @@ static int setup(void **state)
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->a, sizeof(fx->a), "%s/a", fx->dir);
 	snprintf(fx->b, sizeof(fx->b), "%s/b", fx->dir);
+	snprintf(fx->snapshot, sizeof(fx->snapshot), "%s/set.mps", fx->dir);
 	write_pages(fx->a, 8, 21);
 	write_pages(fx->b, 4, 22);
 	*state = fx;
@@ -140,6 +144,7 @@ static int teardown(void **state)
 	stop_holder(fx);
 	unlink(fx->a);
 	unlink(fx->b);
+	unlink(fx->snapshot);
 	rmdir(fx->dir);
 	free(fx);
 	return 0;
@@ -162,6 +167,24 @@ static void scan_both(struct fixture *fx, const struct mp_sink *sink)
 	mp_assert_ok(mp_pagecache_scan(paths, 2, &options, sink, NULL, &error), &error);
 }
 
+/* Check the numbers worked out by hand in the header of this file. */
+static void check_holder_report(const struct mp_pagecache_report *r)
+{
+	assert_int_equal(r->pfn_valid, geteuid() == 0);
+	assert_int_equal(r->files, 2);
+	assert_int_equal(r->files_unknown, 0);
+	assert_int_equal(r->frames, 12);
+	assert_int_equal(r->duplicate_frames, 0);
+	assert_int_equal(r->pair_count, 0);
+	assert_int_equal(r->cache_duplicate_frames, 5);
+	assert_int_equal(r->cache_duplicate_frames_nonzero, 5);
+	assert_int_equal(r->contents_three_plus_mixed, 1);
+	assert_int_equal(r->frames_three_plus_mixed, 3);
+	assert_int_equal(r->task_count, 1);
+	assert_int_equal(r->tasks[0].cache_duplicate_frames, 5);
+	assert_string_equal(r->tasks[0].comm, "mp-pc-holder");
+}
+
 static void holder_repeats_cache(void **state)
 {
 	struct fixture *fx = *state;
@@ -179,20 +202,68 @@ static void holder_repeats_cache(void **state)
 	assert_int_equal(r->tasks[0].pid, fx->holder.pid);
 	stop_holder(fx);
 
-	assert_int_equal(r->pfn_valid, geteuid() == 0);
-	assert_int_equal(r->files, 2);
-	assert_int_equal(r->files_unknown, 0);
-	assert_int_equal(r->frames, 12);
-	assert_int_equal(r->duplicate_frames, 0);
-	assert_int_equal(r->pair_count, 0);
-	assert_int_equal(r->cache_duplicate_frames, 5);
-	assert_int_equal(r->cache_duplicate_frames_nonzero, 5);
-	assert_int_equal(r->contents_three_plus_mixed, 1);
-	assert_int_equal(r->frames_three_plus_mixed, 3);
-	assert_int_equal(r->task_count, 1);
-	assert_int_equal(r->tasks[0].cache_duplicate_frames, 5);
-	assert_string_equal(r->tasks[0].comm, "mp-pc-holder");
+	check_holder_report(r);
+	mp_pagecache_report_free(r);
+	mp_pagecache_analysis_close(analysis);
+}
 
+/* Write the holder and the cache as one joined set to the snapshot file. */
+static void write_joined_set(struct fixture *fx)
+{
+	struct mp_writer *writer;
+	struct mp_join *join;
+	struct mp_error error = { 0 };
+	struct mp_sink target, sink;
+
+	mp_assert_ok(mp_writer_open(&writer, fx->snapshot, NULL, &error), &error);
+	target = mp_writer_sink(writer);
+	mp_assert_ok(mp_join_open(&join, &target, MP_SET_PAGE_CACHE), &error);
+	sink = mp_join_sink(join);
+	scan_both(fx, &sink);
+	mp_assert_ok(mp_join_finish(join, &error), &error);
+	mp_join_close(join);
+	mp_assert_ok(mp_writer_close(writer, &error), &error);
+}
+
+static int keep_set_flags(void *ctx, const struct mp_set_info *info)
+{
+	*(uint32_t *)ctx = info->flags;
+	return 0;
+}
+
+/* The file contains one set, with the page-cache flag, and the numbers of two sets fed apart. */
+static void joined_file_repeats_cache(void **state)
+{
+	static const struct mp_sink_ops flag_ops = { .begin_set = keep_set_flags };
+	struct fixture *fx = *state;
+	struct mp_pagecache_analysis *analysis;
+	struct mp_pagecache_report *r;
+	struct mp_reader *reader;
+	struct mp_error error = { 0 };
+	struct mp_sink sinks[2], sink;
+	struct mp_tee *tee;
+	uint32_t flags = 0;
+
+	start_holder(fx);
+	write_joined_set(fx);
+	mp_assert_ok(mp_pagecache_analysis_open(&analysis, NULL, &error), &error);
+	sinks[0] = mp_pagecache_analysis_sink(analysis);
+	sinks[1] = (struct mp_sink){ .ops = &flag_ops, .ctx = &flags };
+	assert_int_equal(mp_tee_open(&tee, sinks, 2), 0);
+	sink = mp_tee_sink(tee);
+	mp_assert_ok(mp_reader_open(&reader, fx->snapshot, &error), &error);
+	assert_int_equal(mp_reader_next_set(reader, &sink, &error), 1);
+	assert_int_equal(mp_reader_next_set(reader, &sink, &error), 0);
+	mp_reader_close(reader);
+	mp_tee_close(tee);
+	assert_true(flags & MP_SET_PAGE_CACHE);
+	assert_int_equal((flags & MP_SET_PFN_VALID) != 0, geteuid() == 0);
+
+	mp_assert_ok(mp_pagecache_analysis_report(analysis, &r, &error), &error);
+	assert_int_equal(r->task_count, 1);
+	assert_int_equal(r->tasks[0].pid, fx->holder.pid);
+	stop_holder(fx);
+	check_holder_report(r);
 	mp_pagecache_report_free(r);
 	mp_pagecache_analysis_close(analysis);
 }
@@ -243,6 +314,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(holder_repeats_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(joined_file_repeats_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(general_analysis_agrees, setup, teardown),
 	};
 
