@@ -2,16 +2,22 @@
 /*
  * timeline.c - sharing over time: opportunities, lifetimes, churn, stable pages
  *
- * The engine is a sink.  While a set streams in, each page record updates
- * the entry of its mapping (churn is decided there, against the digest the
- * mapping had in the previous set) and counts its frame towards its digest.
- * At the end of the set, when the frame count of every digest is known, a
- * sweep over the mappings opens and closes merge runs, and a sweep over the
- * contents opens and closes content runs.  Both sweeps drop what the next
- * set will not need: mappings absent from this set and digests that are not
- * an open run.  Memory is thus bounded by the mappings of two consecutive
- * sets, the digests of one set and the frames of one set (docs/timeline.md
- * gives the bytes), whatever the length of the series.
+ * The engine is a sink.  While a set streams in, it only appends: each page
+ * record with a frame to the records of the set, its PFN to the frames,
+ * and its mapping to the mappings of its task.  At the end of the set,
+ * when every frame of every digest is known, four passes compute the
+ * numbers:
+ *
+ *   1. frames sorted by PFN: the first record of each frame counts;
+ *   2. records sorted by digest: the frames of each digest, so the
+ *      opportunities, merged with the open content runs in digest order;
+ *   3. per task, its mappings in address order merged with those of the
+ *      previous set: churn, new and gone mappings, merge runs;
+ *   4. the arrays of this set become those of the previous one.
+ *
+ * Memory is thus bounded by the records of one set and the mappings of
+ * two consecutive sets (docs/timeline.md gives the bytes), whatever the
+ * length of the series.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,20 +27,20 @@
 
 #define NS_PER_SEC 1000000000ll
 #define DEFAULT_STABLE_SETS 4
-#define PREFETCH_DISTANCE 12	/* page records */
 
 struct series_task {
 	struct mp_timeline_task public;
 	uint64_t set_churn;		/* churn in the current interval */
+	uint32_t present;		/* last set the task was in, 0 before its first */
+	bool unsorted;			/* its mappings of this set came out of address order */
+	struct tl_mapping *current, *previous;
+	size_t current_count, current_capacity;
+	size_t previous_count, previous_capacity;
 };
 
 struct mp_timeline {
 	struct mp_timeline_options options;
 	struct mp_error error;
-
-	struct tl_table mappings;
-	struct tl_table contents;
-	struct tl_table frames;
 
 	uint32_t set;			/* number of the current set: index + 1 */
 	bool in_set;
@@ -48,6 +54,17 @@ struct mp_timeline {
 	size_t task_count, task_capacity;
 	uint32_t *set_tasks;		/* task index in the set -> index in tasks */
 	size_t set_task_count, set_task_capacity;
+
+	struct tl_record *records;	/* of the current set */
+	size_t record_count, record_capacity;
+	struct tl_frame *frames;	/* of the current set's records with a PFN */
+	size_t frame_count, frame_capacity;
+	void *scratch;			/* for the sorts: record_capacity records */
+	size_t scratch_capacity;
+	uint64_t *opportunity;		/* bit per record: its digest is an opportunity */
+	size_t opportunity_capacity;	/* 64-bit words */
+	struct tl_run *runs, *next_runs;	/* open content runs, by digest */
+	size_t run_count, run_capacity, next_run_capacity;
 
 	struct mp_lifetimes content, merge;
 	size_t histogram_capacity;	/* entries of each runs_by_sets array */
@@ -175,7 +192,7 @@ static int timeline_task(void *ctx, const struct mp_task *task)
 	memcpy(st->public.comm, task->comm, sizeof(st->public.comm));
 	st->public.comm[sizeof(st->public.comm) - 1] = '\0';
 	st->public.last_set = tl->set - 1;
-	st->set_churn = 0;
+	st->present = tl->set;
 
 	if (reserve(&tl->set_tasks, &tl->set_task_capacity, tl->set_task_count + 1,
 		    sizeof(*tl->set_tasks)) < 0)
@@ -209,7 +226,8 @@ static int begin_set(void *ctx, const struct mp_set_info *info)
 	tl->in_set = true;
 	tl->digest_size = info->digest_size;
 	tl->set_task_count = 0;
-	tl_frame_set_clear(&tl->frames);
+	tl->record_count = 0;
+	tl->frame_count = 0;
 
 	memset(&tl->row, 0, sizeof(tl->row));
 	tl->row.index = tl->set - 1;
@@ -220,74 +238,54 @@ static int begin_set(void *ctx, const struct mp_set_info *info)
 }
 
 /*
- * Count the frame of a page towards its digest.  Without a PFN each page
- * record is a frame of its own.
+ * Append the record of a page with a frame.  Without a PFN each page
+ * record is a frame of its own.  With one, count_frames() decides.
  */
-static int count_frame(struct mp_timeline *tl, const struct mp_page *page, uint64_t digest,
-		       bool pfn_valid)
+static int add_record(struct mp_timeline *tl, const struct mp_page *page, uint64_t digest,
+		      bool pfn_valid)
 {
-	struct tl_content *content;
+	uint32_t index = (uint32_t)tl->record_count;
+	struct tl_record *record;
 
-	if (pfn_valid) {
-		int added = tl_frame_set_add(&tl->frames, page->pfn);
-
-		if (added < 0)
-			return added;
-		if (!added)
-			return 0;
-	}
-
-	content = tl_content_get(&tl->contents, digest);
-	if (!content)
+	if (tl->record_count >= TL_NO_RECORD)
+		return -EOVERFLOW;
+	if (reserve(&tl->records, &tl->record_capacity, tl->record_count + 1,
+		    sizeof(*tl->records)) < 0)
 		return -ENOMEM;
-	if (content->seen != tl->set) {
-		content->seen = tl->set;
-		content->frames = 0;
-		content->zero_filled = !!(page->flags & MP_PAGE_ZERO_FILLED);
+	record = &tl->records[tl->record_count++];
+	record->digest = digest;
+	record->index = index;
+	record->flags = page->flags & MP_PAGE_ZERO_FILLED ? TL_RECORD_ZERO_FILLED : 0;
+
+	if (!pfn_valid) {
+		record->flags |= TL_RECORD_FRAME;
+		return 0;
 	}
-	content->frames++;
-	tl->row.frames++;
+	if (reserve(&tl->frames, &tl->frame_capacity, tl->frame_count + 1,
+		    sizeof(*tl->frames)) < 0)
+		return -ENOMEM;
+	tl->frames[tl->frame_count].pfn = page->pfn;
+	tl->frames[tl->frame_count].record = index;
+	tl->frame_count++;
 	return 0;
 }
 
-static void close_merge_run(struct mp_timeline *tl, struct tl_mapping *mapping)
+static int add_mapping(struct series_task *task, const struct mp_page *page, uint64_t digest,
+		       uint32_t record)
 {
-	record_run(tl, &tl->merge, mapping->run_start, tl->set, tl->set - mapping->run_start);
-	mapping->run_start = 0;
-}
-
-/* Compare a mapping with its previous set: churn, new mappings. */
-static int track_mapping(struct mp_timeline *tl, const struct mp_page *page, uint64_t digest,
-			 bool zero_page)
-{
-	struct series_task *task = &tl->tasks[tl->set_tasks[page->task]];
 	struct tl_mapping *mapping;
 
-	mapping = tl_mapping_get(&tl->mappings, task->public.pid, page->index);
-	if (!mapping)
+	if (reserve(&task->current, &task->current_capacity, task->current_count + 1,
+		    sizeof(*task->current)) < 0)
 		return -ENOMEM;
-	if (mapping->seen == tl->set)
-		return 0;	/* a second record of the same page: keep the first */
-
-	if (mapping->seen == tl->set - 1 && mapping->seen) {
-		tl->row.common_mappings++;
-		task->public.common_mappings++;
-		if (mapping->digest != digest) {
-			tl->row.churn++;
-			task->public.churn++;
-			task->set_churn++;
-			if (mapping->run_start)
-				close_merge_run(tl, mapping);
-			mapping->since = tl->set;
-		}
-	} else {
-		tl->row.new_mappings++;
-		mapping->since = tl->set;
-		mapping->run_start = 0;
-	}
+	if (task->current_count && task->current[task->current_count - 1].vpn >= page->index)
+		task->unsorted = true;
+	mapping = &task->current[task->current_count];
+	memset(mapping, 0, sizeof(*mapping));
+	mapping->vpn = page->index;
 	mapping->digest = digest;
-	mapping->seen = tl->set;
-	mapping->zero_page = zero_page;
+	mapping->record = record;
+	mapping->order = (uint32_t)task->current_count++;
 	return 0;
 }
 
@@ -295,6 +293,7 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 {
 	bool pfn_valid = page->flags & MP_PAGE_PFN_VALID;
 	bool zero_page = pfn_valid && (page->kpageflags & (1ull << MP_KPF_ZERO_PAGE));
+	uint32_t record = TL_NO_RECORD;
 	uint64_t digest;
 	int rc;
 
@@ -303,7 +302,8 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 	digest = mp_digest_key(page->digest, tl->digest_size);
 
 	if (!zero_page) {
-		rc = count_frame(tl, page, digest, pfn_valid);
+		record = (uint32_t)tl->record_count;
+		rc = add_record(tl, page, digest, pfn_valid);
 		if (rc < 0)
 			return rc;
 	}
@@ -316,22 +316,7 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 		tl->row.zero_page_mappings++;
 	else
 		tl->row.mappings++;
-	return track_mapping(tl, page, digest, zero_page);
-}
-
-/* Prefetch the table slots that add_page() will touch for page. */
-static void prefetch_page(const struct mp_timeline *tl, const struct mp_page *page)
-{
-	uint64_t digest = mp_digest_key(page->digest, tl->digest_size);
-
-	if (page->flags & MP_PAGE_NO_DIGEST)
-		return;
-	tl_content_prefetch(&tl->contents, digest);
-	if (page->flags & MP_PAGE_PFN_VALID)
-		tl_frame_prefetch(&tl->frames, page->pfn);
-	if (page->task < tl->set_task_count)
-		tl_mapping_prefetch(&tl->mappings, tl->tasks[tl->set_tasks[page->task]].public.pid,
-				    page->index);
+	return add_mapping(&tl->tasks[tl->set_tasks[page->task]], page, digest, record);
 }
 
 static int timeline_pages(void *ctx, const struct mp_page *pages, size_t count)
@@ -339,15 +324,14 @@ static int timeline_pages(void *ctx, const struct mp_page *pages, size_t count)
 	struct mp_timeline *tl = ctx;
 
 	for (size_t i = 0; i < count; i++) {
-		int rc;
-
-		if (i + PREFETCH_DISTANCE < count)
-			prefetch_page(tl, &pages[i + PREFETCH_DISTANCE]);
-		rc = add_page(tl, &pages[i]);
+		int rc = add_page(tl, &pages[i]);
 
 		if (rc == -EBADMSG)
 			return mp_fail(&tl->error, rc, "timeline: set %u: page of task %u, "
 				       "which the set did not announce", tl->set - 1, pages[i].task);
+		if (rc == -EOVERFLOW)
+			return mp_fail(&tl->error, rc, "timeline: set %u: more than %u page "
+				       "records", tl->set - 1, TL_NO_RECORD - 1);
 		if (rc < 0)
 			return mp_fail(&tl->error, rc, "timeline: set %u: out of memory",
 				       tl->set - 1);
@@ -355,87 +339,257 @@ static int timeline_pages(void *ctx, const struct mp_page *pages, size_t count)
 	return 0;
 }
 
-/* ------------------------------------------------------------ set end */
+/* ------------------------------------------------------- frames, digests */
 
-static bool is_opportunity(const struct mp_timeline *tl, uint64_t digest)
+/* Mark the first record of each PFN: only that record counts the frame. */
+static void count_frames(struct mp_timeline *tl)
 {
-	const struct tl_content *content = tl_content_find(&tl->contents, digest);
-
-	return content && content->seen == tl->set && content->frames >= 2;
+	tl_sort_frames(tl->frames, tl->scratch, tl->frame_count);
+	for (size_t i = 0; i < tl->frame_count; i++) {
+		if (i == 0 || tl->frames[i].pfn != tl->frames[i - 1].pfn)
+			tl->records[tl->frames[i].record].flags |= TL_RECORD_FRAME;
+	}
 }
 
-static void prefetch_content(void *ctx, const struct tl_mapping *mapping)
+/* Append a run to the runs of the next set (reserve_set_arrays() made room). */
+static void keep_run(struct mp_timeline *tl, size_t *kept, uint64_t digest, uint32_t start,
+		     uint64_t savable)
 {
-	const struct mp_timeline *tl = ctx;
+	struct tl_run *run = &tl->next_runs[(*kept)++];
 
-	tl_content_prefetch(&tl->contents, mapping->digest);
+	run->digest = digest;
+	run->start = start;
+	run->savable = savable;
 }
 
-/* Open, extend or close the merge run of a mapping.  Drop it if it is gone. */
-static bool sweep_mapping(void *ctx, struct tl_mapping *mapping)
+static void close_content_run(struct mp_timeline *tl, const struct tl_run *run, uint32_t end)
 {
-	struct mp_timeline *tl = ctx;
-	uint32_t stable_sets = tl->options.stable_sets;
-	bool opportunity;
+	record_run(tl, &tl->content, run->start, end, run->savable);
+}
 
-	if (mapping->seen != tl->set) {
-		tl->row.gone_mappings++;
-		if (mapping->run_start)
-			close_merge_run(tl, mapping);
-		return false;
+/*
+ * Count the digest of the sorted records [first, last), which have frames
+ * frames, and carry its content run on.  Open runs of smaller digests
+ * have ended, because no record of this set has them.
+ */
+static void count_digest(struct mp_timeline *tl, size_t first, size_t last, uint64_t frames,
+			 bool zero_filled, size_t *open, size_t *kept)
+{
+	uint64_t digest = tl->records[first].digest;
+	uint32_t start = tl->set;
+	uint64_t savable = 0;
+
+	while (*open < tl->run_count && tl->runs[*open].digest < digest)
+		close_content_run(tl, &tl->runs[(*open)++], tl->set);
+	if (*open < tl->run_count && tl->runs[*open].digest == digest) {
+		if (frames >= 2) {
+			start = tl->runs[*open].start;
+			savable = tl->runs[*open].savable;
+		} else {
+			close_content_run(tl, &tl->runs[*open], tl->set);
+		}
+		(*open)++;
+	}
+	if (frames < 2)
+		return;
+
+	tl->row.opportunities++;
+	tl->row.duplicate_frames += frames - 1;
+	if (!zero_filled)
+		tl->row.duplicate_frames_nonzero += frames - 1;
+	keep_run(tl, kept, digest, start, savable + frames - 1);
+	for (size_t i = first; i < last; i++) {
+		uint32_t index = tl->records[i].index;
+
+		tl->opportunity[index / 64] |= 1ull << (index % 64);
+	}
+}
+
+/* Group the records by digest: frames, opportunities, content runs. */
+static void count_digests(struct mp_timeline *tl)
+{
+	size_t open = 0, kept = 0, capacity;
+	struct tl_run *swap;
+
+	tl_sort_records(tl->records, tl->scratch, tl->record_count);
+	memset(tl->opportunity, 0, (tl->record_count + 63) / 64 * sizeof(*tl->opportunity));
+
+	for (size_t first = 0, last; first < tl->record_count; first = last) {
+		uint64_t frames = 0;
+		bool zero_filled = false;
+
+		for (last = first; last < tl->record_count &&
+		     tl->records[last].digest == tl->records[first].digest; last++) {
+			if (tl->records[last].flags & TL_RECORD_FRAME) {
+				frames++;
+				zero_filled = tl->records[last].flags & TL_RECORD_ZERO_FILLED;
+			}
+		}
+		tl->row.frames += frames;
+		count_digest(tl, first, last, frames, zero_filled, &open, &kept);
+	}
+	while (open < tl->run_count)
+		close_content_run(tl, &tl->runs[open++], tl->set);
+
+	swap = tl->runs;
+	tl->runs = tl->next_runs;
+	tl->next_runs = swap;
+	tl->run_count = kept;
+	capacity = tl->run_capacity;
+	tl->run_capacity = tl->next_run_capacity;
+	tl->next_run_capacity = capacity;
+}
+
+/* ------------------------------------------------------------- mappings */
+
+static void close_merge_run(struct mp_timeline *tl, struct tl_mapping *mapping, uint32_t end)
+{
+	record_run(tl, &tl->merge, mapping->run_start, end, end - mapping->run_start);
+	mapping->run_start = 0;
+}
+
+/* A mapping of the previous set that this set does not have. */
+static void mapping_gone(struct mp_timeline *tl, struct tl_mapping *gone)
+{
+	tl->row.gone_mappings++;
+	if (gone->run_start)
+		close_merge_run(tl, gone, tl->set);
+}
+
+/* Compare a mapping with the same page of the previous set (NULL if none) for churn. */
+static void mapping_follow(struct mp_timeline *tl, struct series_task *task,
+			   struct tl_mapping *mapping, struct tl_mapping *before)
+{
+	if (!before) {
+		tl->row.new_mappings++;
+		mapping->since = tl->set;
+		return;
 	}
 
-	opportunity = !mapping->zero_page && is_opportunity(tl, mapping->digest);
+	tl->row.common_mappings++;
+	task->public.common_mappings++;
+	mapping->since = before->since;
+	mapping->run_start = before->run_start;
+	if (mapping->digest != before->digest) {
+		tl->row.churn++;
+		task->public.churn++;
+		task->set_churn++;
+		if (mapping->run_start)
+			close_merge_run(tl, mapping, tl->set);
+		mapping->since = tl->set;
+	}
+}
+
+/* Open, extend or close the merge run of a mapping of this set. */
+static void mapping_update(struct mp_timeline *tl, struct tl_mapping *mapping)
+{
+	uint32_t record = mapping->record;
+	bool opportunity = record != TL_NO_RECORD &&
+			   (tl->opportunity[record / 64] >> (record % 64) & 1);
+
 	if (opportunity)
 		tl->row.opportunity_mappings++;
 	if (mapping->run_start && !opportunity)
-		close_merge_run(tl, mapping);
+		close_merge_run(tl, mapping, tl->set);
 	else if (!mapping->run_start && opportunity)
 		mapping->run_start = tl->set;
 
-	if (tl->set - mapping->since + 1 >= stable_sets)
+	if (tl->set - mapping->since + 1 >= tl->options.stable_sets)
 		tl->row.stable_mappings++;
-	return true;
 }
 
-/* Open, extend or close the run of a digest.  Keep it only while its run is open. */
-static bool sweep_content(void *ctx, struct tl_content *content)
+/*
+ * Merge the mappings of a task in this set with those of the previous set,
+ * both in address order.  A page recorded twice keeps its first record.
+ */
+static void track_task(struct mp_timeline *tl, struct series_task *task)
 {
-	struct mp_timeline *tl = ctx;
+	struct tl_mapping *before = task->previous, *before_end = before + task->previous_count;
+	struct tl_mapping *swap;
+	size_t kept = 0, capacity;
 
-	if (content->seen == tl->set && content->frames >= 2) {
-		tl->row.opportunities++;
-		tl->row.duplicate_frames += content->frames - 1;
-		if (!content->zero_filled)
-			tl->row.duplicate_frames_nonzero += content->frames - 1;
-		if (!content->run_start) {
-			content->run_start = tl->set;
-			content->savable = 0;
+	task->set_churn = 0;
+	if (task->unsorted)
+		tl_sort_mappings(task->current, task->current_count);
+	for (size_t i = 0; i < task->current_count; i++) {
+		struct tl_mapping mapping = task->current[i];
+		struct tl_mapping *match = NULL;
+
+		if (kept && task->current[kept - 1].vpn == mapping.vpn)
+			continue;
+		while (before < before_end && before->vpn < mapping.vpn)
+			mapping_gone(tl, before++);
+		if (before < before_end && before->vpn == mapping.vpn)
+			match = before++;
+
+		mapping_follow(tl, task, &mapping, match);
+		mapping_update(tl, &mapping);
+		task->current[kept++] = mapping;
+	}
+	while (before < before_end)
+		mapping_gone(tl, before++);
+
+	if (task->set_churn > task->public.max_churn)
+		task->public.max_churn = task->set_churn;
+	swap = task->previous;
+	task->previous = task->current;
+	task->previous_count = kept;
+	task->current = swap;
+	task->current_count = 0;
+	capacity = task->previous_capacity;
+	task->previous_capacity = task->current_capacity;
+	task->current_capacity = capacity;
+}
+
+static void track_tasks(struct mp_timeline *tl)
+{
+	for (size_t i = 0; i < tl->task_count; i++) {
+		struct series_task *task = &tl->tasks[i];
+
+		if (task->present == tl->set) {
+			track_task(tl, task);
+			continue;
 		}
-		content->savable += content->frames - 1;
-		return true;
+		/* A task that left: every mapping of its last set is gone. */
+		for (size_t j = 0; j < task->previous_count; j++)
+			mapping_gone(tl, &task->previous[j]);
+		task->previous_count = 0;
 	}
-
-	if (content->run_start)
-		record_run(tl, &tl->content, content->run_start, tl->set, content->savable);
-	return false;
 }
 
-static void update_tasks(struct mp_timeline *tl)
-{
-	for (size_t i = 0; i < tl->set_task_count; i++) {
-		struct series_task *task = &tl->tasks[tl->set_tasks[i]];
+/* ------------------------------------------------------------ set end */
 
-		if (task->set_churn > task->public.max_churn)
-			task->public.max_churn = task->set_churn;
-	}
+/*
+ * Make the arrays of the set end as large as the records need.  An
+ * opportunity has two frames or more, so there are at most half as many
+ * open runs as records.
+ */
+static int reserve_set_arrays(struct mp_timeline *tl)
+{
+	size_t words = (tl->record_count + 63) / 64;
+
+	if (reserve(&tl->scratch, &tl->scratch_capacity, tl->record_count,
+		    sizeof(struct tl_record)) < 0 ||
+	    reserve(&tl->opportunity, &tl->opportunity_capacity, words ? words : 1,
+		    sizeof(*tl->opportunity)) < 0 ||
+	    reserve(&tl->next_runs, &tl->next_run_capacity, tl->record_count / 2 + 1,
+		    sizeof(*tl->next_runs)) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 static uint64_t state_bytes(const struct mp_timeline *tl)
 {
-	return tl_table_bytes(&tl->mappings, sizeof(struct tl_mapping)) +
-	       tl_table_bytes(&tl->contents, sizeof(struct tl_content)) +
-	       tl_table_bytes(&tl->frames, sizeof(uint64_t));
+	uint64_t bytes = tl->record_capacity * sizeof(*tl->records) +
+			 tl->frame_capacity * sizeof(*tl->frames) +
+			 tl->scratch_capacity * sizeof(struct tl_record) +
+			 tl->opportunity_capacity * sizeof(*tl->opportunity) +
+			 (tl->run_capacity + tl->next_run_capacity) * sizeof(*tl->runs);
+
+	for (size_t i = 0; i < tl->task_count; i++)
+		bytes += (tl->tasks[i].current_capacity + tl->tasks[i].previous_capacity) *
+			 sizeof(struct tl_mapping);
+	return bytes;
 }
 
 static int timeline_end_set(void *ctx, const struct mp_set_end *end)
@@ -446,13 +600,15 @@ static int timeline_end_set(void *ctx, const struct mp_set_end *end)
 		return mp_fail(&tl->error, -EBADMSG, "timeline: set end without a set");
 	tl->in_set = false;
 	tl->row.duration_ns = end->duration_ns;
+	if (reserve_set_arrays(tl) < 0)
+		return mp_fail(&tl->error, -ENOMEM, "timeline: set %u: out of memory",
+			       tl->set - 1);
 	if (state_bytes(tl) > tl->state_bytes_max)
 		tl->state_bytes_max = state_bytes(tl);
 
-	/* The mappings first: they look up the frame counts the content sweep drops. */
-	tl_mapping_sweep(&tl->mappings, sweep_mapping, prefetch_content, tl);
-	tl_content_sweep(&tl->contents, sweep_content, tl);
-	update_tasks(tl);
+	count_frames(tl);
+	count_digests(tl);
+	track_tasks(tl);
 	tl->common_mappings += tl->row.common_mappings;
 	tl->churn += tl->row.churn;
 
@@ -482,12 +638,6 @@ int mp_timeline_open(struct mp_timeline **timeline, const struct mp_timeline_opt
 		tl->options = *options;
 	if (!tl->options.stable_sets)
 		tl->options.stable_sets = DEFAULT_STABLE_SETS;
-
-	if (tl_mapping_table_init(&tl->mappings) < 0 || tl_content_table_init(&tl->contents) < 0 ||
-	    tl_frame_set_init(&tl->frames) < 0) {
-		mp_timeline_close(tl);
-		return mp_fail(error, -ENOMEM, "timeline: out of memory");
-	}
 	*timeline = tl;
 	return 0;
 }
@@ -509,23 +659,23 @@ static int64_t series_end(const struct mp_timeline *tl)
 	return last + (tl->row.duration_ns ? (int64_t)tl->row.duration_ns : 1);
 }
 
-static bool close_mapping(void *ctx, struct tl_mapping *mapping)
+/* Close the runs still open after the last set, as lasting until t(last + 1). */
+static void close_open_runs(struct mp_timeline *tl)
 {
-	struct mp_timeline *tl = ctx;
+	uint32_t end = tl->set + 1;
 
-	if (mapping->run_start)
-		record_run(tl, &tl->merge, mapping->run_start, tl->set + 1,
-			   tl->set + 1 - mapping->run_start);
-	return false;
-}
+	for (size_t i = 0; i < tl->task_count; i++) {
+		struct series_task *task = &tl->tasks[i];
 
-static bool close_content(void *ctx, struct tl_content *content)
-{
-	struct mp_timeline *tl = ctx;
-
-	if (content->run_start)
-		record_run(tl, &tl->content, content->run_start, tl->set + 1, content->savable);
-	return false;
+		for (size_t j = 0; j < task->previous_count; j++) {
+			if (task->previous[j].run_start)
+				close_merge_run(tl, &task->previous[j], end);
+		}
+		task->previous_count = 0;
+	}
+	for (size_t i = 0; i < tl->run_count; i++)
+		close_content_run(tl, &tl->runs[i], end);
+	tl->run_count = 0;
 }
 
 static int fill_summary(struct mp_timeline *tl, struct mp_timeline_summary *summary)
@@ -571,8 +721,7 @@ int mp_timeline_finish(struct mp_timeline *timeline, struct mp_timeline_summary 
 	tl->finished = true;
 	if (tl->set) {
 		tl->end_ns = series_end(tl);
-		tl_mapping_sweep(&tl->mappings, close_mapping, NULL, tl);
-		tl_content_sweep(&tl->contents, close_content, tl);
+		close_open_runs(tl);
 	}
 
 	result = calloc(1, sizeof(*result));
@@ -600,9 +749,16 @@ void mp_timeline_close(struct mp_timeline *timeline)
 {
 	if (!timeline)
 		return;
-	tl_table_free(&timeline->mappings);
-	tl_table_free(&timeline->contents);
-	tl_table_free(&timeline->frames);
+	for (size_t i = 0; i < timeline->task_count; i++) {
+		free(timeline->tasks[i].current);
+		free(timeline->tasks[i].previous);
+	}
+	free(timeline->records);
+	free(timeline->frames);
+	free(timeline->scratch);
+	free(timeline->opportunity);
+	free(timeline->runs);
+	free(timeline->next_runs);
 	free(timeline->content.runs_by_sets);
 	free(timeline->content.censored_runs_by_sets);
 	free(timeline->merge.runs_by_sets);

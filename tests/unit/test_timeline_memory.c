@@ -6,7 +6,7 @@
  * Two tasks of 65536 pages each (512 MiB of memory described), pages in
  * pairs of equal content, 10 % of the pages rewritten with new contents in
  * each set.  The peak resident size of this process (VmHWM) may grow by at
- * most the bound of docs/timeline.md, computed here from the table sizes,
+ * most the bound of docs/timeline.md, computed here from the array sizes,
  * and may not grow at all between set 10 and set 40.
  */
 #include <errno.h>
@@ -39,26 +39,29 @@ static uint64_t peak_rss(void)
 	return kib * 1024;
 }
 
-/* Slots of a timeline table after n insertions: a power of two >= 1024 with load <= 3/4. */
-static uint64_t table_slots(uint64_t n)
+/* Entries of a timeline array that holds n: it doubles from 16. */
+static uint64_t capacity(uint64_t n)
 {
-	uint64_t slots = 1024;
+	uint64_t entries = 16;
 
-	while (n * 4 > slots * 3)
-		slots *= 2;
-	return slots;
+	while (entries < n)
+		entries *= 2;
+	return entries;
 }
 
 /*
- * Mappings: those of two consecutive sets, here PAGES.  Digests: those of
- * one set plus the open runs of the previous one, at most 2 * PAGES.
- * Frames: PAGES.  A resize holds the old and the new slots at once, so the
- * peak is at most 1.5 times the steady state.
+ * Every page of the test holds a frame of its own, so each set has PAGES
+ * records and PAGES frames; records and the sort scratch take 16 bytes
+ * each, frames 16, the open runs (two arrays of at most half as many as
+ * records) 24, a bit per record, and 32 bytes per mapping of two
+ * consecutive sets of each task.  A realloc holds the old and the new
+ * array at once, so the peak is at most 1.5 times the steady state.
  */
 static uint64_t state_bound(void)
 {
-	uint64_t steady = 32 * table_slots(PAGES) + 32 * table_slots(2 * PAGES) +
-			  8 * table_slots(PAGES);
+	uint64_t steady = 2 * 16 * capacity(PAGES) + 16 * capacity(PAGES) +
+			  8 * capacity((PAGES + 63) / 64) + 2 * 24 * capacity(PAGES / 2 + 1) +
+			  TASKS * 2 * 32 * capacity(PAGES_PER_TASK);
 
 	return steady + steady / 2;
 }
