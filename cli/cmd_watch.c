@@ -8,7 +8,9 @@
  * does not drift with the time a set takes.  A set that runs past the next
  * deadline makes that tick skipped, with a warning: ticks are never queued.
  * Each set goes through a tee to the snapshot writer and to the per-set
- * analysis, which gives the line printed for it.
+ * analysis, which gives the line printed for it.  With --page-cache the
+ * tasks and the page cache are scanned into one set, and the page-cache
+ * analysis adds its numbers to the line.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,20 +29,21 @@
 #define NS_PER_SEC 1000000000ll
 
 struct watch_ctl {
-	struct mp_targets targets;
-	pid_t *explicit_pids;		/* --pid, still running */
-	size_t explicit_count;
+	struct cli_targets options;	/* as parsed; options.pids keeps the --pid processes still running */
+	struct mp_targets targets;	/* resolved at each tick */
+	bool tasks;			/* process targets were given, not only --page-cache */
 	bool dynamic;			/* --all, --comm or --cgroup: resolved each tick */
 	int64_t interval_ns;
 	uint64_t count;			/* sets to take, 0 for no limit */
 	const char *output;
 	bool csv;
 	bool bytes;
-	enum mp_hash_id hash;
+	struct cli_hash hash;
 	struct mp_writer_options writer_options;
 
 	struct mp_writer *writer;
 	struct mp_analysis *analysis;
+	struct mp_pagecache_analysis *cache_analysis;	/* with --page-cache */
 	int64_t first_ns;		/* monotonic start of the first set */
 	uint32_t set;			/* sets taken */
 };
@@ -54,25 +57,28 @@ static void print_help(void)
 	      "Take a snapshot set of the targets at a fixed interval and append each to\n"
 	      "one series file, printing a line of numbers per set.  Analyse the file\n"
 	      "with memprint timeline.\n\n"
-	      "Targets:\n"
-	      " -p, --pid PID          a process (repeatable)\n"
-	      " -a, --all              every user process, followed as they start and end\n"
-	      "     --comm NAME        the processes named NAME (/proc/PID/comm)\n"
-	      "     --cgroup PATH      the processes of a cgroup v2 subtree\n\n"
-	      "Options:\n"
-	      " -i, --interval TIME    time between set starts (default 2s); suffixes ms, s,\n"
+	      "--all, --comm and --cgroup are resolved anew at each set, so that processes\n"
+	      "that start and end are followed.\n\n", stdout);
+	cli_targets_help(stdout);
+	cli_page_cache_help(stdout);
+	fputs("\n", stdout);
+	cli_hash_help(stdout);
+	fputs("  -H ALG                the same as --hash ALG\n"
+	      "\nOptions:\n"
+	      "  -i, --interval TIME   time between set starts (default 2s); suffixes ms, s,\n"
 	      "                        m; a plain number is in seconds\n"
-	      " -n, --count N          sets to take (default 0: until interrupted)\n"
-	      " -o, --output FILE      the series file (created mode 0600)\n"
-	      "     --append           add to an existing series file\n"
-	      " -H, --hash ALG         page hash (default xxh3)\n"
-	      " -z, --compress         zstd-compress the file\n"
-	      "     --csv              print CSV lines, not a table\n"
-	      " -b, --bytes            print sizes in bytes, not in human units\n"
-	      " -h, --help             display this help\n\n"
+	      "  -n, --count N         sets to take (default 0: until interrupted)\n"
+	      "  -o, --output FILE     the series file (created mode 0600)\n"
+	      "      --append          add to an existing series file\n"
+	      "  -z, --compress        zstd-compress the file\n"
+	      "      --csv             print CSV lines, not a table\n"
+	      "  -b, --bytes           print sizes in bytes, not in human units\n"
+	      "  -h, --help            display this help\n\n"
 	      "The watch stops after --count sets, on SIGINT or SIGTERM after the set in\n"
-	      "progress, or when every target has exited; the file is valid in each case.\n\n"
-	      "Exit status: 0 success, 1 usage error, 2 runtime failure.\n"
+	      "progress, or when every target process has exited (never with --page-cache\n"
+	      "alone); the file is valid in each case.\n\n"
+	      "Exit status: 0 success, 1 usage error, 2 runtime failure or a --pid with no\n"
+	      "process (the other targets are still watched).\n"
 	      "See memprint-watch(1).\n",
 	      stdout);
 }
@@ -100,44 +106,21 @@ static int64_t parse_duration(const char *text)
 	return (int64_t)(value * scale);
 }
 
-static int add_pid(struct watch_ctl *ctl, const char *text)
-{
-	pid_t *pids;
-	char *end;
-	long pid;
-
-	errno = 0;
-	pid = strtol(text, &end, 10);
-	if (errno || *end || pid <= 0 || pid > INT32_MAX)
-		return cli_usage_error("watch", "invalid --pid '%s': expected a process id", text);
-	pids = realloc(ctl->explicit_pids, (ctl->explicit_count + 1) * sizeof(*pids));
-	if (!pids) {
-		cli_warn("out of memory");
-		return EXIT_RUNTIME;
-	}
-	pids[ctl->explicit_count++] = (pid_t)pid;
-	ctl->explicit_pids = pids;
-	return 0;
-}
-
-enum { OPT_COMM = 256, OPT_CGROUP, OPT_APPEND, OPT_CSV };
+enum { OPT_APPEND = CLI_OPT_SHARED_END, OPT_CSV };
 
 static int parse_option(struct watch_ctl *ctl, int c)
 {
 	char *end;
+	int rc;
 
+	rc = cli_targets_option(&ctl->options, c, optarg, "watch");
+	if (rc == 0)
+		rc = cli_hash_option(&ctl->hash, c == 'H' ? CLI_OPT_HASH : c, optarg, "watch");
+	if (rc < 0)
+		return EXIT_USAGE;
+	if (rc > 0)
+		return 0;
 	switch (c) {
-	case 'p':
-		return add_pid(ctl, optarg);
-	case 'a':
-		ctl->targets.all = true;
-		break;
-	case OPT_COMM:
-		ctl->targets.comm = optarg;
-		break;
-	case OPT_CGROUP:
-		ctl->targets.cgroup = optarg;
-		break;
 	case 'i':
 		ctl->interval_ns = parse_duration(optarg);
 		if (!ctl->interval_ns)
@@ -156,11 +139,6 @@ static int parse_option(struct watch_ctl *ctl, int c)
 		break;
 	case OPT_APPEND:
 		ctl->writer_options.append = true;
-		break;
-	case 'H':
-		ctl->hash = mp_hash_lookup(optarg);
-		if (ctl->hash == MP_HASH_NONE)
-			return cli_usage_error("watch", "unknown --hash '%s'", optarg);
 		break;
 	case 'z':
 		ctl->writer_options.compress = true;
@@ -183,39 +161,37 @@ static int parse_option(struct watch_ctl *ctl, int c)
 static int parse_args(struct watch_ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "comm", required_argument, NULL, OPT_COMM },
-		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		CLI_TARGET_LONG_OPTIONS,
+		CLI_PAGE_CACHE_LONG_OPTION,
+		CLI_HASH_LONG_OPTIONS,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "append", no_argument, NULL, OPT_APPEND },
-		{ "hash", required_argument, NULL, 'H' },
 		{ "compress", no_argument, NULL, 'z' },
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct cli_targets *targets = &ctl->options;
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:ai:n:o:H:zbh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS "i:n:o:H:zbh", options,
+				NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return cli_getopt_error("watch", c, argv);
 		rc = parse_option(ctl, c);
 		if (rc)
 			return rc;
 	}
-	if (optind < argc)
-		return cli_usage_error("watch", "unexpected argument '%s'", argv[optind]);
-	if (!ctl->explicit_count && !ctl->targets.all && !ctl->targets.comm &&
-	    !ctl->targets.cgroup)
-		return cli_usage_error("watch", "no target: give --pid, --all, --comm or --cgroup");
+	if (cli_targets_paths(&ctl->options, argc, argv, "watch") < 0 ||
+	    cli_targets_check(targets, "watch") < 0 || cli_hash_check(&ctl->hash, "watch") < 0)
+		return EXIT_USAGE;
 	if (!ctl->output)
 		return cli_usage_error("watch", "no series file: give -o FILE");
-	ctl->dynamic = ctl->targets.all || ctl->targets.comm || ctl->targets.cgroup;
+	ctl->dynamic = targets->all || targets->comm || targets->cgroup;
 	return 0;
 }
 
@@ -245,26 +221,30 @@ static void drop_exited(struct watch_ctl *ctl)
 {
 	size_t kept = 0;
 
-	for (size_t i = 0; i < ctl->explicit_count; i++) {
-		if (process_running(ctl->explicit_pids[i]))
-			ctl->explicit_pids[kept++] = ctl->explicit_pids[i];
+	for (size_t i = 0; i < ctl->options.pid_count; i++) {
+		if (process_running(ctl->options.pids[i]))
+			ctl->options.pids[kept++] = ctl->options.pids[i];
 	}
-	ctl->explicit_count = kept;
+	ctl->options.pid_count = kept;
 }
 
 /*
  * The pids of this tick: the --pid processes still running, and with --all,
- * --comm or --cgroup the processes they match now.
+ * --comm or --cgroup the processes they match now.  None with --page-cache
+ * alone.
  */
 static int resolve_targets(struct watch_ctl *ctl, pid_t **pids, size_t *count,
 			   struct mp_error *error)
 {
-	int rc;
+	int rc = 0;
 
+	*pids = NULL;
+	*count = 0;
+	if (!ctl->tasks)
+		return 0;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		drop_exited(ctl);
-		ctl->targets.pids = ctl->explicit_pids;
-		ctl->targets.pid_count = ctl->explicit_count;
+		cli_targets_get(&ctl->options, &ctl->targets);
 		rc = mp_targets_resolve(&ctl->targets, NULL, pids, count, error);
 		/* A --pid process that exited since drop_exited(): look again. */
 		if (rc != -ESRCH)
@@ -275,15 +255,20 @@ static int resolve_targets(struct watch_ctl *ctl, pid_t **pids, size_t *count,
 
 /* ------------------------------------------------------------- output */
 
+/* The CSV columns and table cells of the page cache come after the others. */
 static void print_header(const struct watch_ctl *ctl)
 {
+	bool cache = ctl->options.page_cache;
+
 	if (ctl->csv)
-		puts("set,time,timestamp,tasks,frames,shared_frames,duplicate_frames,"
-		     "duplicate_frames_nonzero,ksm_saved,ksm_remaining,duration_ms");
+		printf("set,time,timestamp,tasks,frames,shared_frames,duplicate_frames,"
+		       "duplicate_frames_nonzero,ksm_saved,ksm_remaining,duration_ms%s\n",
+		       cache ? ",page_cache_frames,page_cache_duplicate_frames,"
+			       "page_cache_cache_duplicate_frames" : "");
 	else
-		printf("%5s %9s %5s %11s %11s %11s %11s %11s %11s %9s\n", "SET", "TIME", "TASKS",
+		printf("%5s %9s %5s %11s %11s %11s %11s %11s %11s %9s%s\n", "SET", "TIME", "TASKS",
 		       "FRAMES", "SHARED", "DUPLICATE", "NONZERO", "KSM-SAVED", "KSM-REMAIN",
-		       "DURATION");
+		       "DURATION", cache ? "      CACHED   CACHE-DUP CACHE-MIXED" : "");
 	fflush(stdout);
 }
 
@@ -296,15 +281,33 @@ static void print_pages(const struct watch_ctl *ctl, uint64_t pages)
 		printf(" %10.1fM", (double)pages * MP_PAGE_SIZE / (1024.0 * 1024.0));
 }
 
+/*
+ * Print the cached frames, their duplicates and the anonymous task frames
+ * equal to a cached page; cache is NULL without --page-cache.
+ */
+static void print_cache(const struct watch_ctl *ctl, const struct mp_pagecache_report *cache)
+{
+	if (!cache)
+		return;
+	if (ctl->csv) {
+		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64, cache->frames, cache->duplicate_frames,
+		       cache->cache_duplicate_frames);
+		return;
+	}
+	print_pages(ctl, cache->frames);
+	print_pages(ctl, cache->duplicate_frames);
+	print_pages(ctl, cache->cache_duplicate_frames);
+}
+
 static void print_set(struct watch_ctl *ctl, const struct mp_report *report,
-		      uint64_t duration_ns)
+		      const struct mp_pagecache_report *cache, uint64_t duration_ns)
 {
 	const struct mp_totals *t = &report->totals;
 	double time = (double)(report->info.monotonic_ns - ctl->first_ns) / 1e9;
 
 	if (ctl->csv) {
 		printf("%u,%.3f,%.3f,%zu,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		       ",%" PRIu64 ",%.3f\n", ctl->set, time,
+		       ",%" PRIu64 ",%.3f", ctl->set, time,
 		       (double)report->info.realtime_ns / 1e9, report->task_count, t->frames,
 		       t->shared_frames, t->duplicate_frames, t->duplicate_frames_nonzero,
 		       t->ksm_saved, t->ksm_remaining, (double)duration_ns / 1e6);
@@ -316,8 +319,10 @@ static void print_set(struct watch_ctl *ctl, const struct mp_report *report,
 		print_pages(ctl, t->duplicate_frames_nonzero);
 		print_pages(ctl, t->ksm_saved);
 		print_pages(ctl, t->ksm_remaining);
-		printf(" %8.3fs\n", (double)duration_ns / 1e9);
+		printf(" %8.3fs", (double)duration_ns / 1e9);
 	}
+	print_cache(ctl, cache);
+	putchar('\n');
 	fflush(stdout);
 }
 
@@ -363,28 +368,39 @@ static void warn_scan(void *ctx, const char *message)
 	cli_warn("set %u: %s", ctl->set, message);
 }
 
-/* Take one set into the writer and the analysis, and print its line. */
+/* Take one set into the writer and the analyses, and print its line. */
 static int take_set(struct watch_ctl *ctl, const pid_t *pids, size_t count,
 		    const struct mp_sink *sink)
 {
-	struct mp_scan_options options = { .hash = ctl->hash, .warn = warn_scan,
-					   .warn_ctx = ctl };
+	struct mp_scan_options options = {
+		.hash = ctl->hash.id ? ctl->hash.id : MP_HASH_DEFAULT,
+		.hash_key = ctl->hash.key,
+		.hash_key_size = ctl->hash.key_size,
+		.warn = warn_scan,
+		.warn_ctx = ctl,
+	};
+	struct mp_pagecache_report *cache = NULL;
 	struct mp_error error = { 0 };
 	struct mp_report *report;
 	int64_t start = monotonic_ns();
 	int rc;
 
-	rc = mp_procfs_scan(pids, count, &options, sink, &error);
+	rc = cli_scan_set(&ctl->options, pids, count, false, &options, sink, &error);
+	if (rc == 0 && ctl->cache_analysis)
+		rc = mp_pagecache_analysis_report(ctl->cache_analysis, &cache, &error);
 	if (rc < 0)
 		return cli_report_error(&error, rc);
 	rc = mp_analysis_report(ctl->analysis, &report, &error);
-	if (rc < 0)
+	if (rc < 0) {
+		mp_pagecache_report_free(cache);
 		return cli_report_error(&error, rc);
+	}
 
 	if (ctl->set == 0)
 		ctl->first_ns = report->info.monotonic_ns;
-	print_set(ctl, report, (uint64_t)(monotonic_ns() - start));
+	print_set(ctl, report, cache, (uint64_t)(monotonic_ns() - start));
 	mp_report_free(report);
+	mp_pagecache_report_free(cache);
 	ctl->set++;
 	return 0;
 }
@@ -425,7 +441,7 @@ static int watch_loop(struct watch_ctl *ctl, const struct mp_sink *sink)
 		rc = resolve_targets(ctl, &pids, &count, &error);
 		if (rc < 0)
 			return cli_report_error(&error, rc);
-		if (!count) {
+		if (!count && ctl->tasks) {
 			free(pids);
 			cli_warn("every target has exited: stopping after %u sets", ctl->set);
 			return 0;
@@ -448,20 +464,24 @@ static int open_outputs(struct watch_ctl *ctl, struct mp_tee **tee)
 	/* per_task: the line shows the number of tasks in the set. */
 	struct mp_analysis_options analysis_options = { .use_zero_pages = -1, .per_task = true };
 	struct mp_error error = { 0 };
-	struct mp_sink sinks[2];
+	struct mp_sink sinks[3];
+	size_t sink_count = 2;
 	int rc;
 
 	ctl->writer_options.sync = true;
 	rc = mp_writer_open(&ctl->writer, ctl->output, &ctl->writer_options, &error);
-	if (rc < 0)
-		return cli_report_error(&error, rc);
-	rc = mp_analysis_open(&ctl->analysis, &analysis_options, &error);
+	if (rc == 0)
+		rc = mp_analysis_open(&ctl->analysis, &analysis_options, &error);
+	if (rc == 0 && ctl->options.page_cache)
+		rc = mp_pagecache_analysis_open(&ctl->cache_analysis, NULL, &error);
 	if (rc < 0)
 		return cli_report_error(&error, rc);
 
 	sinks[0] = mp_writer_sink(ctl->writer);
 	sinks[1] = mp_analysis_sink(ctl->analysis);
-	rc = mp_tee_open(tee, sinks, 2);
+	if (ctl->cache_analysis)
+		sinks[sink_count++] = mp_pagecache_analysis_sink(ctl->cache_analysis);
+	rc = mp_tee_open(tee, sinks, sink_count);
 	if (rc < 0) {
 		cli_warn("%s", mp_strerror(rc));
 		return EXIT_RUNTIME;
@@ -469,36 +489,34 @@ static int open_outputs(struct watch_ctl *ctl, struct mp_tee **tee)
 	return 0;
 }
 
-/* Check the targets once before the first set, so that a wrong --pid fails at once. */
+/*
+ * Check the targets once before the first set, as scan does.  A --pid with
+ * no process is left out with a warning (exit status 2 at the end).  A
+ * watch with no process and no page cache to follow fails at once.
+ */
 static int check_targets(struct watch_ctl *ctl)
 {
-	struct mp_error error = { 0 };
 	pid_t *pids = NULL;
 	size_t count = 0;
 	int rc;
 
-	ctl->targets.pids = ctl->explicit_pids;
-	ctl->targets.pid_count = ctl->explicit_count;
-	rc = mp_targets_resolve(&ctl->targets, NULL, &pids, &count, &error);
+	rc = cli_resolve_targets(&ctl->options, NULL, &pids, &count);
 	free(pids);
-	if (rc < 0)
-		return cli_report_error(&error, rc);
-	if (!count) {
-		cli_warn("no process matches the targets");
-		return EXIT_RUNTIME;
-	}
-	return 0;
+	ctl->tasks = ctl->dynamic || ctl->options.pid_count;
+	return rc;
 }
 
 int cmd_watch(int argc, char **argv)
 {
-	struct watch_ctl ctl = { .interval_ns = 2 * NS_PER_SEC, .hash = MP_HASH_DEFAULT };
+	struct watch_ctl ctl = { .interval_ns = 2 * NS_PER_SEC };
 	struct mp_error error = { 0 };
 	struct mp_tee *tee = NULL;
 	struct mp_sink sink;
 	int rc;
 
 	rc = parse_args(&ctl, argc, argv);
+	if (rc == 0)
+		rc = cli_hash_load_key(&ctl.hash);
 	if (rc == 0)
 		rc = check_targets(&ctl);
 	if (rc == 0)
@@ -512,9 +530,13 @@ int cmd_watch(int argc, char **argv)
 
 	mp_tee_close(tee);
 	mp_analysis_close(ctl.analysis);
+	mp_pagecache_analysis_close(ctl.cache_analysis);
 	if (ctl.writer && mp_writer_close(ctl.writer, &error) < 0 && rc == 0)
 		rc = cli_report_error(&error, error.code);
-	free(ctl.explicit_pids);
+	if (rc == 0 && ctl.options.missing_pids)
+		rc = EXIT_RUNTIME;
+	cli_targets_free(&ctl.options);
+	cli_hash_free(&ctl.hash);
 	if (ferror(stdout) && rc == 0) {
 		cli_warn("write error on standard output");
 		rc = EXIT_RUNTIME;
