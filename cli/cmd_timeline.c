@@ -2,8 +2,9 @@
 /*
  * cmd_timeline.c - memprint timeline: sharing over time in a series file
  *
- * Streams the sets of a snapshot file through two sinks: the per-set
- * analysis (the numbers of memprint analyze, one report per set) and the
+ * Streams the sets of a snapshot file through three sinks: the per-set
+ * analysis (the numbers of memprint analyze, one report per set), the
+ * page-cache analysis of the sets that include the page cache, and the
  * timeline engine (churn, stable pages, lifetimes).  Only one row per set
  * is kept for the output, never the sets themselves.
  */
@@ -18,6 +19,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "timeline_cache.h"
 
 enum output_mode { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON };
 
@@ -30,6 +32,7 @@ struct set_row {
 	struct mp_timeline_set series;	/* from the timeline engine */
 	struct mp_totals totals;	/* from the analysis of the set */
 	bool pfn_valid;
+	struct timeline_cache_row cache;	/* from the page-cache analysis of the set */
 };
 
 struct timeline_ctl {
@@ -41,6 +44,8 @@ struct timeline_ctl {
 	uint32_t stable_sets;
 
 	struct mp_analysis *analysis;
+	struct timeline_cache *cache;
+	bool any_cache;			/* a set includes the page cache: print its columns */
 	struct mp_timeline *timeline;
 	struct mp_timeline_summary *summary;
 	struct set_row *rows;
@@ -160,6 +165,12 @@ static int add_row(void *ctx, const struct mp_timeline_set *set)
 	row->series = *set;
 	row->totals = report->totals;
 	row->pfn_valid = report->pfn_valid;
+	rc = timeline_cache_take_row(ctl->cache, &row->cache, &ctl->error);
+	if (rc < 0) {
+		mp_report_free(report);
+		return rc;
+	}
+	ctl->any_cache |= row->cache.present;
 	if (!report->pfn_valid && !ctl->warned_pfn) {
 		cli_warn("%s: set %u was taken without access to PFNs: each mapping counts "
 			 "as a frame and shared frames are not known", ctl->path, set->index);
@@ -177,20 +188,24 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 		.set_done_ctx = ctl,
 	};
 	struct mp_analysis_options analysis_options = { .use_zero_pages = -1 };
-	struct mp_sink sinks[2];
+	struct mp_sink sinks[3];
 	int rc;
 
 	rc = mp_analysis_open(&ctl->analysis, &analysis_options, &ctl->error);
+	if (rc < 0)
+		return rc;
+	rc = timeline_cache_open(&ctl->cache, &ctl->error);
 	if (rc < 0)
 		return rc;
 	rc = mp_timeline_open(&ctl->timeline, &options, &ctl->error);
 	if (rc < 0)
 		return rc;
 
-	/* The analysis first, so that its report is ready when the timeline ends a set. */
+	/* The analyses first, so that their reports are ready when the timeline ends a set. */
 	sinks[0] = mp_analysis_sink(ctl->analysis);
-	sinks[1] = mp_timeline_sink(ctl->timeline);
-	return mp_tee_open(tee, sinks, 2);
+	sinks[1] = timeline_cache_sink(ctl->cache);
+	sinks[2] = mp_timeline_sink(ctl->timeline);
+	return mp_tee_open(tee, sinks, 3);
 }
 
 static bool sink_failed(struct timeline_ctl *ctl)
@@ -381,6 +396,8 @@ static void print_sets_csv(const struct timeline_ctl *ctl)
 {
 	for (size_t f = 0; f < FIELD_COUNT; f++)
 		printf("%s%s", f ? "," : "", set_fields[f].key);
+	if (ctl->any_cache)
+		timeline_cache_print_csv_header(stdout);
 	putchar('\n');
 	for (size_t i = 0; i < ctl->row_count; i++) {
 		for (size_t f = 0; f < FIELD_COUNT; f++) {
@@ -388,6 +405,8 @@ static void print_sets_csv(const struct timeline_ctl *ctl)
 				putchar(',');
 			print_field(ctl, &ctl->rows[i], &set_fields[f], stdout);
 		}
+		if (ctl->any_cache)
+			timeline_cache_print_csv(stdout, &ctl->rows[i].cache);
 		putchar('\n');
 	}
 }
@@ -569,8 +588,11 @@ static void print_json_set(const struct timeline_ctl *ctl, const struct set_row 
 		print_field(ctl, row, &set_fields[f], stdout);
 	}
 	printf(",\"opportunities\":{\"anonymous\":%" PRIu64 ",\"named\":%" PRIu64 ",\"mixed\":%"
-	       PRIu64 ",\"internal\":%" PRIu64 ",\"external\":%" PRIu64 "}}",
+	       PRIu64 ",\"internal\":%" PRIu64 ",\"external\":%" PRIu64 "}",
 	       o->anonymous, o->named, o->mixed, o->internal, o->external);
+	if (ctl->any_cache)
+		timeline_cache_print_json(stdout, &row->cache);
+	putchar('}');
 }
 
 static void print_json_histogram(const char *key, const uint64_t *counts, uint32_t sets)
@@ -728,13 +750,32 @@ static void format_share(double share, char *buffer)
 		snprintf(buffer, CELL, "%.1f%%", share * 100);
 }
 
+/* The page-cache cells of a row: "-" for a set without the page cache. */
+static void format_cache_cells(const struct timeline_ctl *ctl, const struct timeline_cache_row *c,
+			       char cells[][CELL])
+{
+	if (!c->present) {
+		for (int i = 0; i < 5; i++)
+			snprintf(cells[i], CELL, "-");
+		return;
+	}
+	format_size(ctl, c->frames, cells[0], CELL);
+	format_size(ctl, c->duplicate_frames, cells[1], CELL);
+	format_share(c->frames ? share_of(c->duplicate_frames, c->frames) : -1, cells[2]);
+	format_size(ctl, c->cache_duplicate_frames, cells[3], CELL);
+	snprintf(cells[4], CELL, "%" PRIu64, c->contents_three_plus);
+}
+
 static int print_sets_table(const struct timeline_ctl *ctl)
 {
+	/* The last 5 columns only when a set includes the page cache. */
 	static const char *const columns[] = {
 		"SET", "TIME", "FRAMES", "SHARED", "DUPLICATE", "NONZERO", "SAVABLE", "CHURN",
 		"STABLE", "KSM-SAVED", "KSM-LAG",
+		"CACHED", "CACHE-DUP", "CACHE-DUP%", "CACHE-MIXED", "HELD-3+",
 	};
-	const size_t n = sizeof(columns) / sizeof(columns[0]);
+	const size_t all = sizeof(columns) / sizeof(columns[0]);
+	const size_t n = ctl->any_cache ? all : all - 5;
 	struct libscols_table *table = new_table(columns, n);
 	char cells[sizeof(columns) / sizeof(columns[0])][CELL];
 	const char *pointers[sizeof(columns) / sizeof(columns[0])];
@@ -756,6 +797,8 @@ static int print_sets_table(const struct timeline_ctl *ctl)
 		format_size(ctl, row->series.stable_mappings, cells[8], CELL);
 		format_size(ctl, t->ksm_saved, cells[9], CELL);
 		format_share(lag_share(t), cells[10]);
+		if (ctl->any_cache)
+			format_cache_cells(ctl, &row->cache, &cells[11]);
 		if (add_line(table, pointers, n) < 0)
 			break;
 	}
@@ -963,6 +1006,7 @@ static void free_ctl(struct timeline_ctl *ctl)
 	mp_timeline_summary_free(ctl->summary);
 	mp_timeline_close(ctl->timeline);
 	mp_analysis_close(ctl->analysis);
+	timeline_cache_close(ctl->cache);
 	free(ctl->rows);
 }
 
