@@ -2,11 +2,12 @@
 /*
  * cmd_timeline.c - memprint timeline: sharing over time in a series file
  *
- * Streams the sets of a snapshot file through three sinks: the per-set
- * analysis (the numbers of memprint analyze, one report per set), the
- * page-cache analysis of the sets that include the page cache, and the
- * timeline engine (churn, stable pages, lifetimes).  Only one row per set
- * is kept for the output, never the sets themselves.
+ * Streams the sets of a snapshot file through two sinks: the page-cache
+ * analysis of the sets that include the page cache, and the timeline
+ * engine (churn, stable pages, lifetimes).  The per-set analysis (the
+ * numbers of memprint analyze) reads the file on a second thread
+ * (series_analysis.c).  Only one row per set is kept for the output,
+ * never the sets themselves.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "series_analysis.h"
 #include "timeline_cache.h"
 
 enum output_mode { OUTPUT_TABLE, OUTPUT_CSV, OUTPUT_JSON };
@@ -43,7 +45,7 @@ struct timeline_ctl {
 	bool bytes;
 	uint32_t stable_sets;
 
-	struct mp_analysis *analysis;
+	struct series_analysis *analysis;
 	struct timeline_cache *cache;
 	bool any_cache;			/* a set includes the page cache: print its columns */
 	struct mp_timeline *timeline;
@@ -140,7 +142,7 @@ static int parse_args(struct timeline_ctl *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------- reading */
 
-/* Called by the timeline at the end of each set, after the analysis saw it. */
+/* Called by the timeline at the end of each set: take the analysis report of the set. */
 static int add_row(void *ctx, const struct mp_timeline_set *set)
 {
 	struct timeline_ctl *ctl = ctx;
@@ -157,7 +159,7 @@ static int add_row(void *ctx, const struct mp_timeline_set *set)
 		ctl->rows = rows;
 		ctl->row_capacity = capacity;
 	}
-	rc = mp_analysis_report(ctl->analysis, &report, &ctl->error);
+	rc = series_analysis_next(ctl->analysis, &report, &ctl->error);
 	if (rc < 0)
 		return rc;
 
@@ -188,10 +190,10 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 		.set_done_ctx = ctl,
 	};
 	struct mp_analysis_options analysis_options = { .use_zero_pages = -1 };
-	struct mp_sink sinks[3];
+	struct mp_sink sinks[2];
 	int rc;
 
-	rc = mp_analysis_open(&ctl->analysis, &analysis_options, &ctl->error);
+	rc = series_analysis_start(&ctl->analysis, ctl->path, &analysis_options, &ctl->error);
 	if (rc < 0)
 		return rc;
 	rc = timeline_cache_open(&ctl->cache, &ctl->error);
@@ -201,34 +203,28 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 	if (rc < 0)
 		return rc;
 
-	/* The analyses first, so that their reports are ready when the timeline ends a set. */
-	sinks[0] = mp_analysis_sink(ctl->analysis);
-	sinks[1] = timeline_cache_sink(ctl->cache);
-	sinks[2] = mp_timeline_sink(ctl->timeline);
-	return mp_tee_open(tee, sinks, 3);
+	/* The page-cache analysis first, so that its row is ready when the timeline ends a set. */
+	sinks[0] = timeline_cache_sink(ctl->cache);
+	sinks[1] = mp_timeline_sink(ctl->timeline);
+	return mp_tee_open(tee, sinks, 2);
 }
 
 static bool sink_failed(struct timeline_ctl *ctl)
 {
-	const struct mp_sink analysis = mp_analysis_sink(ctl->analysis);
 	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
 
-	return ctl->error.message[0] || (analysis.error && analysis.error->message[0]) ||
-	       (timeline.error && timeline.error->message[0]);
+	return ctl->error.message[0] || (timeline.error && timeline.error->message[0]);
 }
 
 /* The message of whichever part failed: the reader, a sink, or this command. */
 static int report_failure(struct timeline_ctl *ctl, const struct mp_error *error, int rc)
 {
-	const struct mp_sink analysis = mp_analysis_sink(ctl->analysis);
 	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
 
 	if (error->message[0])
 		return cli_report_error(error, rc);
 	if (ctl->error.message[0])
 		return cli_report_error(&ctl->error, rc);
-	if (analysis.error && analysis.error->message[0])
-		return cli_report_error(analysis.error, rc);
 	if (timeline.error && timeline.error->message[0])
 		return cli_report_error(timeline.error, rc);
 	cli_warn("%s: %s", ctl->path, mp_strerror(rc));
@@ -1005,7 +1001,7 @@ static void free_ctl(struct timeline_ctl *ctl)
 {
 	mp_timeline_summary_free(ctl->summary);
 	mp_timeline_close(ctl->timeline);
-	mp_analysis_close(ctl->analysis);
+	series_analysis_stop(ctl->analysis);
 	timeline_cache_close(ctl->cache);
 	free(ctl->rows);
 }

@@ -34,7 +34,7 @@ struct report_input {
 	size_t row_count, row_capacity;
 	struct mp_report *last;		/* the analysis of the last set */
 	struct mp_timeline_summary *summary;
-	struct mp_analysis *analysis;
+	struct series_analysis *analysis;	/* of the sets, while they are read */
 	struct mp_error error;
 
 	/* hashbench result */

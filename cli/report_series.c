@@ -17,10 +17,11 @@
 
 #include "cli.h"
 #include "report_input.h"
+#include "series_analysis.h"
 
 /* ------------------------------------------------------------- reading */
 
-/* Called by the timeline at the end of each set, after the analysis saw it. */
+/* Called by the timeline at the end of each set: take the analysis report of the set. */
 static int add_row(void *context, const struct mp_timeline_set *set)
 {
 	struct report_input *input = context;
@@ -36,7 +37,7 @@ static int add_row(void *context, const struct mp_timeline_set *set)
 		input->rows = rows;
 		input->row_capacity = capacity;
 	}
-	rc = mp_analysis_report(input->analysis, &report, &input->error);
+	rc = series_analysis_next(input->analysis, &report, &input->error);
 	if (rc < 0)
 		return rc;
 	input->rows[input->row_count].series = *set;
@@ -51,22 +52,12 @@ static int feed_file(struct report_input *input, struct mp_timeline *timeline,
 		     struct mp_error *error)
 {
 	struct mp_reader *reader = NULL;
-	struct mp_sink sinks[2] = { mp_analysis_sink(input->analysis),
-				    mp_timeline_sink(timeline) };
-	struct mp_tee *tee = NULL;
-	struct mp_sink sink;
+	struct mp_sink sink = mp_timeline_sink(timeline);
 	int rc;
 
-	/* The analysis first, so that its report is ready when the timeline ends a set. */
-	rc = mp_tee_open(&tee, sinks, 2);
+	rc = mp_reader_open(&reader, input->path, error);
 	if (rc < 0)
 		return rc;
-	rc = mp_reader_open(&reader, input->path, error);
-	if (rc < 0) {
-		mp_tee_close(tee);
-		return rc;
-	}
-	sink = mp_tee_sink(tee);
 	while ((rc = mp_reader_next_set(reader, &sink, error)) > 0)
 		;
 	if (rc == -EBADMSG && mp_reader_torn(reader) && input->row_count) {
@@ -76,7 +67,6 @@ static int feed_file(struct report_input *input, struct mp_timeline *timeline,
 		rc = 0;
 	}
 	mp_reader_close(reader);
-	mp_tee_close(tee);
 	return rc;
 }
 
@@ -100,7 +90,7 @@ int report_series_read(struct report_input *input, size_t top)
 	struct mp_error error = { 0 };
 	int rc;
 
-	rc = mp_analysis_open(&input->analysis, &analysis_options, &error);
+	rc = series_analysis_start(&input->analysis, input->path, &analysis_options, &error);
 	if (rc == 0)
 		rc = mp_timeline_open(&timeline, &options, &error);
 	if (rc == 0)
@@ -108,7 +98,7 @@ int report_series_read(struct report_input *input, size_t top)
 	if (rc == 0)
 		rc = mp_timeline_finish(timeline, &input->summary, &error);
 	mp_timeline_close(timeline);
-	mp_analysis_close(input->analysis);
+	series_analysis_stop(input->analysis);
 	input->analysis = NULL;
 	if (rc < 0)
 		return fail(input, &error, rc);

@@ -27,6 +27,11 @@
 
 #define NS_PER_SEC 1000000000ll
 #define DEFAULT_STABLE_SETS 4
+/*
+ * Below this PFN, frames are told apart in a bitmap of the PFNs (32 MiB
+ * at most, for 1 TiB of memory); above it, by sorting the PFNs.
+ */
+#define BITMAP_PFN_LIMIT (1ull << 28)
 
 struct series_task {
 	struct mp_timeline_task public;
@@ -59,6 +64,9 @@ struct mp_timeline {
 	size_t record_count, record_capacity;
 	struct tl_frame *frames;	/* of the current set's records with a PFN */
 	size_t frame_count, frame_capacity;
+	uint64_t highest_pfn;		/* of the frames */
+	uint64_t *pfn_bitmap;		/* bit per PFN up to highest_pfn, all 0 between sets */
+	size_t pfn_bitmap_capacity;	/* 64-bit words */
 	void *scratch;			/* for the sorts: record_capacity records */
 	size_t scratch_capacity;
 	uint64_t *opportunity;		/* bit per record: its digest is an opportunity */
@@ -228,6 +236,7 @@ static int begin_set(void *ctx, const struct mp_set_info *info)
 	tl->set_task_count = 0;
 	tl->record_count = 0;
 	tl->frame_count = 0;
+	tl->highest_pfn = 0;
 
 	memset(&tl->row, 0, sizeof(tl->row));
 	tl->row.index = tl->set - 1;
@@ -267,6 +276,8 @@ static int add_record(struct mp_timeline *tl, const struct mp_page *page, uint64
 	tl->frames[tl->frame_count].pfn = page->pfn;
 	tl->frames[tl->frame_count].record = index;
 	tl->frame_count++;
+	if (page->pfn > tl->highest_pfn)
+		tl->highest_pfn = page->pfn;
 	return 0;
 }
 
@@ -341,14 +352,42 @@ static int timeline_pages(void *ctx, const struct mp_page *pages, size_t count)
 
 /* ------------------------------------------------------- frames, digests */
 
-/* Mark the first record of each PFN: only that record counts the frame. */
-static void count_frames(struct mp_timeline *tl)
+/*
+ * Mark the first record of each PFN: only that record counts the frame.
+ * The bitmap is sized by reserve_set_arrays() and cleared again after use.
+ */
+static void count_frames_in_bitmap(struct mp_timeline *tl)
+{
+	uint64_t *bitmap = tl->pfn_bitmap;
+
+	for (size_t i = 0; i < tl->frame_count; i++) {
+		uint64_t pfn = tl->frames[i].pfn, bit = 1ull << (pfn % 64);
+
+		if (!(bitmap[pfn / 64] & bit)) {
+			bitmap[pfn / 64] |= bit;
+			tl->records[tl->frames[i].record].flags |= TL_RECORD_FRAME;
+		}
+	}
+	for (size_t i = 0; i < tl->frame_count; i++)
+		bitmap[tl->frames[i].pfn / 64] = 0;
+}
+
+/* The same for PFNs too high for a bitmap, which only a damaged or odd file has. */
+static void count_frames_by_sorting(struct mp_timeline *tl)
 {
 	tl_sort_frames(tl->frames, tl->scratch, tl->frame_count);
 	for (size_t i = 0; i < tl->frame_count; i++) {
 		if (i == 0 || tl->frames[i].pfn != tl->frames[i - 1].pfn)
 			tl->records[tl->frames[i].record].flags |= TL_RECORD_FRAME;
 	}
+}
+
+static void count_frames(struct mp_timeline *tl)
+{
+	if (tl->highest_pfn < BITMAP_PFN_LIMIT)
+		count_frames_in_bitmap(tl);
+	else
+		count_frames_by_sorting(tl);
 }
 
 /* Append a run to the runs of the next set (reserve_set_arrays() made room). */
@@ -559,6 +598,18 @@ static void track_tasks(struct mp_timeline *tl)
 
 /* ------------------------------------------------------------ set end */
 
+/* Grow the PFN bitmap to words words, the new ones 0. */
+static int reserve_bitmap(struct mp_timeline *tl, size_t words)
+{
+	size_t old = tl->pfn_bitmap_capacity;
+
+	if (reserve(&tl->pfn_bitmap, &tl->pfn_bitmap_capacity, words,
+		    sizeof(*tl->pfn_bitmap)) < 0)
+		return -ENOMEM;
+	memset(tl->pfn_bitmap + old, 0, (tl->pfn_bitmap_capacity - old) * sizeof(*tl->pfn_bitmap));
+	return 0;
+}
+
 /*
  * Make the arrays of the set end as large as the records need.  An
  * opportunity has two frames or more, so there are at most half as many
@@ -568,6 +619,9 @@ static int reserve_set_arrays(struct mp_timeline *tl)
 {
 	size_t words = (tl->record_count + 63) / 64;
 
+	if (tl->frame_count && tl->highest_pfn < BITMAP_PFN_LIMIT &&
+	    reserve_bitmap(tl, tl->highest_pfn / 64 + 1) < 0)
+		return -ENOMEM;
 	if (reserve(&tl->scratch, &tl->scratch_capacity, tl->record_count,
 		    sizeof(struct tl_record)) < 0 ||
 	    reserve(&tl->opportunity, &tl->opportunity_capacity, words ? words : 1,
@@ -584,6 +638,7 @@ static uint64_t state_bytes(const struct mp_timeline *tl)
 			 tl->frame_capacity * sizeof(*tl->frames) +
 			 tl->scratch_capacity * sizeof(struct tl_record) +
 			 tl->opportunity_capacity * sizeof(*tl->opportunity) +
+			 tl->pfn_bitmap_capacity * sizeof(*tl->pfn_bitmap) +
 			 (tl->run_capacity + tl->next_run_capacity) * sizeof(*tl->runs);
 
 	for (size_t i = 0; i < tl->task_count; i++)
@@ -757,6 +812,7 @@ void mp_timeline_close(struct mp_timeline *timeline)
 	free(timeline->frames);
 	free(timeline->scratch);
 	free(timeline->opportunity);
+	free(timeline->pfn_bitmap);
 	free(timeline->runs);
 	free(timeline->next_runs);
 	free(timeline->content.runs_by_sets);
