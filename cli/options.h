@@ -33,7 +33,7 @@ enum {
 	{ "comm", required_argument, NULL, CLI_OPT_COMM },		\
 	{ "cgroup", required_argument, NULL, CLI_OPT_CGROUP }
 
-/* --page-cache [PATH...]: in scan and snapshot, beside CLI_TARGET_LONG_OPTIONS. */
+/* --page-cache [PATH...]: in scan, snapshot and watch, beside CLI_TARGET_LONG_OPTIONS. */
 #define CLI_PAGE_CACHE_LONG_OPTION					\
 	{ "page-cache", optional_argument, NULL, CLI_OPT_PAGE_CACHE }
 
