@@ -209,24 +209,31 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 	return mp_tee_open(tee, sinks, 2);
 }
 
+/* The timeline's message, if it failed; NULL before it was opened. */
+static const struct mp_error *timeline_error(const struct timeline_ctl *ctl)
+{
+	const struct mp_error *error;
+
+	if (!ctl->timeline)
+		return NULL;
+	error = mp_timeline_sink(ctl->timeline).error;
+	return error && error->message[0] ? error : NULL;
+}
+
 static bool sink_failed(struct timeline_ctl *ctl)
 {
-	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
-
-	return ctl->error.message[0] || (timeline.error && timeline.error->message[0]);
+	return ctl->error.message[0] || timeline_error(ctl);
 }
 
 /* The message of whichever part failed: the reader, a sink, or this command. */
 static int report_failure(struct timeline_ctl *ctl, const struct mp_error *error, int rc)
 {
-	const struct mp_sink timeline = mp_timeline_sink(ctl->timeline);
-
 	if (error->message[0])
 		return cli_report_error(error, rc);
 	if (ctl->error.message[0])
 		return cli_report_error(&ctl->error, rc);
-	if (timeline.error && timeline.error->message[0])
-		return cli_report_error(timeline.error, rc);
+	if (timeline_error(ctl))
+		return cli_report_error(timeline_error(ctl), rc);
 	cli_warn("%s: %s", ctl->path, mp_strerror(rc));
 	return EXIT_RUNTIME;
 }
