@@ -46,6 +46,7 @@ struct mp_reader {
 	bool mapped;
 	unsigned major, minor;
 	uint64_t offset;		/* start of the next set */
+	uint64_t released;		/* bytes from the start dropped from the mapping */
 
 	int failed;			/* sticky error code */
 	struct mp_error error;
@@ -680,6 +681,25 @@ static int deliver_set(struct mp_reader *r, uint64_t end, const struct mp_sink *
 	return 0;
 }
 
+/*
+ * Drop the mapped pages of the sets already read from this process.  A
+ * series file can be far larger than the memory that one set needs, and
+ * without this the whole file counts towards the resident size of the
+ * reader by its end.  The pages stay in the page cache, and an access
+ * maps them again (the mapping is read-only, so nothing is lost).
+ */
+static void release_read_pages(struct mp_reader *reader)
+{
+	long page_size = sysconf(_SC_PAGESIZE);
+	uint64_t done = page_size > 0 ? reader->offset / page_size * page_size : 0;
+
+	if (!reader->mapped || done <= reader->released)
+		return;
+	madvise((void *)(reader->data + reader->released), done - reader->released,
+		MADV_DONTNEED);
+	reader->released = done;
+}
+
 int mp_reader_next_set(struct mp_reader *reader, const struct mp_sink *sink,
 		       struct mp_error *error)
 {
@@ -695,6 +715,7 @@ int mp_reader_next_set(struct mp_reader *reader, const struct mp_sink *sink,
 
 	rc = sink ? deliver_set(reader, end, sink) : 0;
 	reader->offset = end;
+	release_read_pages(reader);
 	if (rc < 0 && reader->failed)
 		return mp_fail(error, rc, "%s", reader->error.message);
 	if (rc < 0 && sink->error && sink->error->message[0])
