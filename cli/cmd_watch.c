@@ -29,7 +29,7 @@
 #define NS_PER_SEC 1000000000ll
 
 struct watch_ctl {
-	struct cli_targets options;	/* as parsed; options.pids keeps the --pid processes still running */
+	struct cli_targets options;	/* as parsed; pids: the --pid processes still running */
 	struct mp_targets targets;	/* resolved at each tick */
 	bool tasks;			/* process targets were given, not only --page-cache */
 	bool dynamic;			/* --all, --comm or --cgroup: resolved each tick */

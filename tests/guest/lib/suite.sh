@@ -64,6 +64,22 @@ cli_physical() {
 	[ "$sets" -ge 2 ]
 }
 
+# A module snapshot of a task and the page cache is one set, and analyze of
+# it has the page-cache part (task pages against cached pages).
+cli_joined() {
+	dd if=/dev/urandom of=/mnt/tmpfs/joined bs=4096 count=4 2>/dev/null
+	sleep 600 &
+	target=$!
+	memprint snapshot --source kmod --pid $target --page-cache=/mnt/tmpfs -o /tmp/joined.mps &&
+	memprint analyze --json /tmp/joined.mps >/tmp/joined.json
+	status=$?
+	kill $target
+	[ $status -eq 0 ] || return 1
+	sets=$(memprint dump /tmp/joined.mps | grep -c '^set ')
+	echo "# sets in the file: $sets"
+	[ "$sets" -eq 1 ] && grep -q '"cache_duplicate_frames"' /tmp/joined.json
+}
+
 load_modules() {
 	while read -r module; do
 		insmod "/modules/$module" 2>/dev/null
@@ -88,7 +104,7 @@ setup_disk() {
 	dd if=/mnt/disk/data of=/dev/null bs=4096 skip=40 count=4 2>/dev/null
 }
 
-echo "1..25"
+echo "1..26"
 load_modules
 echo always >/sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 # Hugetlb pages for the task comparison; a parent and two children map one.
@@ -114,6 +130,7 @@ else
 fi
 run "page cache of a mount and a directory" mpguest pagecache-mount /mnt/tmpfs
 run "memprint snapshot --physical and analyze" cli_physical
+run "module snapshot of a task and the page cache is one set" cli_joined
 setup_swap
 run "scan leaves swapped pages on swap" mpguest swap
 run "KSM pages and KSM saved" mpguest ksm
