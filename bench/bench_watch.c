@@ -17,8 +17,10 @@
  *   read series         reading a --sets series of two children (10 %
  *                       changing) from its file into no sink
  *   + analysis          the same with a per-set analysis report
- *   + timeline          the same with the timeline engine too: what
- *                       memprint timeline does
+ *   + timeline          the same with the timeline engine too, on one
+ *                       thread
+ *   memprint timeline   the command itself on the same file, which runs
+ *                       the analysis on a second thread
  *
  * Set rows keep the best and the median of --sets sets; series rows the
  * best of --repeat passes, because other processes share the cores.
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -371,6 +374,62 @@ static double read_series(const char *path, int level, uint64_t *pages)
 	return now_seconds() - start;
 }
 
+/* The memprint command built beside this benchmark (build/memprint), or NULL. */
+static char *find_memprint(void)
+{
+	static char path[4096];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (!slash)
+		return NULL;
+	strcpy(slash, "/../memprint");
+	return access(path, X_OK) == 0 ? path : NULL;
+}
+
+/* Run memprint timeline FILE with its output to /dev/null; returns seconds. */
+static double run_timeline_command(char *memprint, char *path)
+{
+	char *argv[] = { memprint, "timeline", path, NULL };
+	posix_spawn_file_actions_t actions;
+	double start = now_seconds();
+	pid_t pid;
+	int status;
+
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, memprint, &actions, NULL, argv, NULL) != 0)
+		die(memprint, "cannot start");
+	posix_spawn_file_actions_destroy(&actions);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die(memprint, "timeline failed");
+	return now_seconds() - start;
+}
+
+static void bench_command(char *path, const struct options *o, uint64_t records,
+			  double baseline)
+{
+	char *memprint = find_memprint();
+	double best = 1e30;
+
+	if (!memprint) {
+		printf("%-22s (build/memprint not found: not measured)\n", "memprint timeline");
+		return;
+	}
+	for (unsigned r = 0; r < o->repeat; r++) {
+		double seconds = run_timeline_command(memprint, path);
+
+		if (seconds < best)
+			best = seconds;
+	}
+	printf("%-22s %8.3f s %11.1f M %12.2f\n", "memprint timeline", best,
+	       records / best / 1e6, best / baseline);
+}
+
 static void bench_series(const struct options *o)
 {
 	static const char *const names[] = { "read series", "+ analysis", "+ timeline" };
@@ -404,6 +463,7 @@ static void bench_series(const struct options *o)
 		printf("%-22s %8.3f s %11.1f M %12.2f\n", names[level], best[level],
 		       records / best[level] / 1e6, best[level] / baseline);
 	}
+	bench_command(path, o, records, baseline);
 	unlink(path);
 	printf("timeline compared %lu mappings between consecutive sets\n",
 	       (unsigned long)compared);

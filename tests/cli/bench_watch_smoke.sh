@@ -15,7 +15,8 @@ output=$("$BENCH" --pages 64 --sets 3 --repeat 1 2>&1)
 status=$?
 n=$((n + 1))
 if [ "$status" -eq 0 ]; then echo "ok $n - bench_watch exits 0"; else echo "not ok $n - bench_watch exits 0"; fi
-for row in "copy out" "set, static" "set, 10 % changing" "read series" "+ analysis" "+ timeline"; do
+for row in "copy out" "set, static" "set, 10 % changing" "read series" "+ analysis" "+ timeline" \
+	   "memprint timeline"; do
 	n=$((n + 1))
 	if grep -q "^$row " <<<"$output"; then
 		echo "ok $n - bench_watch prints '$row'"
