@@ -80,6 +80,39 @@ static void insertion_sort_records(struct tl_record *records, size_t count)
 	}
 }
 
+static void sort_records_from(struct tl_record *records, struct tl_record *scratch,
+			      size_t count, int shift);
+
+/*
+ * Scatter records by their digit at shift, counted in counts, into scratch,
+ * sort each bucket by the lower digits, and bring the buckets back.
+ */
+static void scatter_records(struct tl_record *records, struct tl_record *scratch, size_t count,
+			    int shift, const size_t *counts)
+{
+	size_t starts[RECORD_BUCKETS], position = 0;
+	unsigned b;
+
+	for (b = 0; b < RECORD_BUCKETS; b++) {
+		starts[b] = position;
+		position += counts[b];
+	}
+	for (size_t i = 0; i < count; i++)
+		scratch[starts[(records[i].digest >> shift) & (RECORD_BUCKETS - 1)]++] = records[i];
+
+	/* Sort each bucket where it landed, then copy it back while it is in the cache. */
+	position = 0;
+	for (b = 0; b < RECORD_BUCKETS; b++) {
+		size_t n = counts[b];
+
+		if (n > 1 && shift > 0)
+			sort_records_from(scratch + position, records + position, n,
+					  shift - RECORD_DIGIT_BITS);
+		memcpy(records + position, scratch + position, n * sizeof(*records));
+		position += n;
+	}
+}
+
 /*
  * Sort records by the bits of their digest from shift + 7 down.  Digits
  * that every record shares are skipped, so a large group of one digest
@@ -88,9 +121,7 @@ static void insertion_sort_records(struct tl_record *records, size_t count)
 static void sort_records_from(struct tl_record *records, struct tl_record *scratch,
 			      size_t count, int shift)
 {
-	size_t counts[RECORD_BUCKETS], starts[RECORD_BUCKETS];
-	size_t position = 0;
-	unsigned b;
+	size_t counts[RECORD_BUCKETS];
 
 	for (; shift >= 0; shift -= RECORD_DIGIT_BITS) {
 		if (count <= INSERTION_SORT_MAX) {
@@ -100,35 +131,26 @@ static void sort_records_from(struct tl_record *records, struct tl_record *scrat
 		memset(counts, 0, sizeof(counts));
 		for (size_t i = 0; i < count; i++)
 			counts[(records[i].digest >> shift) & (RECORD_BUCKETS - 1)]++;
-		if (counts[(records[0].digest >> shift) & (RECORD_BUCKETS - 1)] != count)
-			break;
+		if (counts[(records[0].digest >> shift) & (RECORD_BUCKETS - 1)] != count) {
+			scatter_records(records, scratch, count, shift, counts);
+			return;
+		}
 	}
-	if (shift < 0)
-		return;		/* every digest is equal */
-
-	for (b = 0; b < RECORD_BUCKETS; b++) {
-		starts[b] = position;
-		position += counts[b];
-	}
-	for (size_t i = 0; i < count; i++)
-		scratch[starts[(records[i].digest >> shift) & (RECORD_BUCKETS - 1)]++] = records[i];
-	memcpy(records, scratch, count * sizeof(*records));
-
-	if (shift == 0)
-		return;
-	position = 0;
-	for (b = 0; b < RECORD_BUCKETS; b++) {
-		if (counts[b] > 1)
-			sort_records_from(records + position, scratch + position, counts[b],
-					  shift - RECORD_DIGIT_BITS);
-		position += counts[b];
-	}
+	/* Every digest is equal. */
 }
 
-void tl_sort_records(struct tl_record *records, struct tl_record *scratch, size_t count)
+void tl_sort_records(struct tl_record *records, struct tl_record *scratch, size_t count,
+		     const size_t *top_counts)
 {
 	uint64_t differ = 0;
 	int shift = 64 - RECORD_DIGIT_BITS;
+
+	if (count < 2)
+		return;
+	if (top_counts && top_counts[records[0].digest >> shift] != count) {
+		scatter_records(records, scratch, count, shift, top_counts);
+		return;
+	}
 
 	/* Start at the highest bit in which two digests differ. */
 	for (size_t i = 1; i < count; i++)

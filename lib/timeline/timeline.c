@@ -62,6 +62,7 @@ struct mp_timeline {
 
 	struct tl_record *records;	/* of the current set */
 	size_t record_count, record_capacity;
+	size_t top_counts[TL_TOP_BUCKETS];	/* records by the top byte of their digest */
 	struct tl_frame *frames;	/* of the current set's records with a PFN */
 	size_t frame_count, frame_capacity;
 	uint64_t highest_pfn;		/* of the frames */
@@ -235,6 +236,7 @@ static int begin_set(void *ctx, const struct mp_set_info *info)
 	tl->digest_size = info->digest_size;
 	tl->set_task_count = 0;
 	tl->record_count = 0;
+	memset(tl->top_counts, 0, sizeof(tl->top_counts));
 	tl->frame_count = 0;
 	tl->highest_pfn = 0;
 
@@ -265,6 +267,7 @@ static int add_record(struct mp_timeline *tl, const struct mp_page *page, uint64
 	record->digest = digest;
 	record->index = index;
 	record->flags = page->flags & MP_PAGE_ZERO_FILLED ? TL_RECORD_ZERO_FILLED : 0;
+	tl->top_counts[digest >> 56]++;
 
 	if (!pfn_valid) {
 		record->flags |= TL_RECORD_FRAME;
@@ -450,7 +453,7 @@ static void count_digests(struct mp_timeline *tl)
 	size_t open = 0, kept = 0, capacity;
 	struct tl_run *swap;
 
-	tl_sort_records(tl->records, tl->scratch, tl->record_count);
+	tl_sort_records(tl->records, tl->scratch, tl->record_count, tl->top_counts);
 	memset(tl->opportunity, 0, (tl->record_count + 63) / 64 * sizeof(*tl->opportunity));
 
 	for (size_t first = 0, last; first < tl->record_count; first = last) {

@@ -63,8 +63,16 @@ struct tl_run {
  */
 void tl_sort_frames(struct tl_frame *frames, struct tl_frame *scratch, size_t count);
 
-/* Sort records by digest (an MSD radix sort); scratch holds count entries. */
-void tl_sort_records(struct tl_record *records, struct tl_record *scratch, size_t count);
+/* Buckets of the top byte of a digest, which the first pass of the record sort uses. */
+#define TL_TOP_BUCKETS 256
+
+/*
+ * Sort records by digest (an MSD radix sort); scratch holds count entries.
+ * top_counts, if not NULL, counts the records by the top byte of their
+ * digest (digest >> 56), which saves the sort its first pass.
+ */
+void tl_sort_records(struct tl_record *records, struct tl_record *scratch, size_t count,
+		     const size_t *top_counts);
 
 /* Sort mappings by address, then arrival order: only for tasks that came out of order. */
 void tl_sort_mappings(struct tl_mapping *mappings, size_t count);

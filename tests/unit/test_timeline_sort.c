@@ -77,9 +77,14 @@ static void frames_sorted_stable(void **state)
 	check_frames(UINT64_MAX);	/* every digit */
 }
 
-/* Sort records made by key(i) and compare the digests with qsort's. */
-static void check_records(uint64_t (*key)(uint64_t *state, uint32_t i))
+/*
+ * Sort records made by key(i) and compare the digests with qsort's; with
+ * with_top_counts, give the sort the count of each top byte, as the
+ * engine does.
+ */
+static void check_records(uint64_t (*key)(uint64_t *state, uint32_t i), bool with_top_counts)
 {
+	size_t top_counts[TL_TOP_BUCKETS] = { 0 };
 	struct tl_record *records = calloc(COUNT, sizeof(*records));
 	struct tl_record *expected = calloc(COUNT, sizeof(*expected));
 	struct tl_record *scratch = calloc(COUNT, sizeof(*scratch));
@@ -91,11 +96,12 @@ static void check_records(uint64_t (*key)(uint64_t *state, uint32_t i))
 	for (uint32_t i = 0; i < COUNT; i++) {
 		records[i].digest = key(&state, i);
 		records[i].index = i;
+		top_counts[records[i].digest >> 56]++;
 	}
 	memcpy(expected, records, COUNT * sizeof(*records));
 	qsort(expected, COUNT, sizeof(*expected), compare_records);
 
-	tl_sort_records(records, scratch, COUNT);
+	tl_sort_records(records, scratch, COUNT, with_top_counts ? top_counts : NULL);
 	/* Equal digests may come in any order: compare digests, then the set of indices. */
 	for (uint32_t i = 0; i < COUNT; i++)
 		assert_int_equal(records[i].digest, expected[i].digest);
@@ -135,10 +141,12 @@ static uint64_t low_byte_key(uint64_t *state, uint32_t i)
 static void records_grouped_by_digest(void **state)
 {
 	(void)state;
-	check_records(uniform_key);
-	check_records(small_key);
-	check_records(mostly_one_key);
-	check_records(low_byte_key);
+	for (int with_top_counts = 0; with_top_counts < 2; with_top_counts++) {
+		check_records(uniform_key, with_top_counts);
+		check_records(small_key, with_top_counts);
+		check_records(mostly_one_key, with_top_counts);
+		check_records(low_byte_key, with_top_counts);
+	}
 }
 
 static void mappings_by_address_then_arrival(void **state)
