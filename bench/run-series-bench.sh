@@ -2,12 +2,12 @@
 # run-series-bench.sh - time memprint timeline and memprint report on a
 # long series of large processes
 #
-# Starts two mp-workload processes of PAGES pages each, takes a SETS-set
-# zstd-compressed series of both with memprint watch while 10 % of each
-# process's pages get new contents every interval, then times
-# 'memprint timeline --json --lifetimes --churn --ksm' and
-# 'memprint report' on it (best of REPEAT runs, wall and CPU time, peak
-# resident size), and prints the report's size.  Needs root (PFNs).
+# Starts two mp-workload processes of PAGES pages each and takes a SETS-set
+# zstd-compressed series of both with memprint watch, every 2 seconds,
+# while 10 % of each process's pages get new contents every second.  Then
+# it times 'memprint timeline --json --lifetimes --churn --ksm' and
+# 'memprint report' on the series (best of REPEAT runs: wall and CPU time,
+# peak resident size) and prints the report's size.  Needs root (PFNs).
 #
 # Usage: sudo bench/run-series-bench.sh [PAGES [SETS [REPEAT]]]
 #        (default: 524288 pages = 2 GiB each, 200 sets, 2 runs)
