@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "output/report_output.h"
 #include "series_analysis.h"
 #include "timeline_cache.h"
 
@@ -679,25 +680,11 @@ static void print_json(const struct timeline_ctl *ctl)
 /* ------------------------------------------------------------ tables */
 
 /* Pages as a size: "1.5G" as util-linux prints it, or bytes with --bytes. */
+/* A page count as a table cell, in the units of memprint analyze, or bytes with --bytes. */
 static void format_size(const struct timeline_ctl *ctl, uint64_t pages, char *buffer,
 			size_t size)
 {
-	static const char units[] = "KMGTPE";
-	double value = (double)pages * 4;	/* KiB */
-	int unit = 0;
-
-	if (ctl->bytes || !pages) {
-		snprintf(buffer, size, "%" PRIu64, pages * MP_PAGE_SIZE);
-		return;
-	}
-	while (value >= 1024 && unit < 5) {
-		value /= 1024;
-		unit++;
-	}
-	if (value == (double)(uint64_t)value)
-		snprintf(buffer, size, "%.0f%c", value, units[unit]);
-	else
-		snprintf(buffer, size, "%.1f%c", value, units[unit]);
+	mp_format_pages(buffer, size, pages, ctl->bytes);
 }
 
 static struct libscols_table *new_table(const char *const *columns, size_t count)

@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "output/report_output.h"
 
 #define NS_PER_SEC 1000000000ll
 
@@ -272,13 +273,13 @@ static void print_header(const struct watch_ctl *ctl)
 	fflush(stdout);
 }
 
-/* A page count as a table cell: MiB with one decimal, or bytes with --bytes. */
+/* A page count as a table cell, in the units of memprint analyze, or bytes with --bytes. */
 static void print_pages(const struct watch_ctl *ctl, uint64_t pages)
 {
-	if (ctl->bytes)
-		printf(" %11" PRIu64, pages * MP_PAGE_SIZE);
-	else
-		printf(" %10.1fM", (double)pages * MP_PAGE_SIZE / (1024.0 * 1024.0));
+	char cell[32];
+
+	mp_format_pages(cell, sizeof(cell), pages, ctl->bytes);
+	printf(" %11s", cell);
 }
 
 /*
