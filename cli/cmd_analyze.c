@@ -31,7 +31,7 @@ struct analyze_command {
 
 static void analyze_help(void)
 {
-	fputs("Usage: memprint analyze FILE... [OPTIONS]\n\n"
+	fputs("Usage:\n memprint analyze [options] FILE...\n\n"
 	      "Report how much of the memory in snapshot files is already shared and how\n"
 	      "much more merging could free.  Each set of one FILE is reported on its own;\n"
 	      "with several FILEs, their first sets form one set, then their second sets...\n"

@@ -29,7 +29,7 @@ struct dump {
 
 static void dump_help(void)
 {
-	fputs("Usage: memprint dump FILE [OPTIONS]\n\n"
+	fputs("Usage:\n memprint dump [options] FILE\n\n"
 	      "Decode a snapshot file: every set, task, region, file and page record,\n"
 	      "one line per record.\n"
 	      "\nOptions:\n"

@@ -39,7 +39,7 @@ struct report_ctl {
 
 static void print_help(void)
 {
-	fputs("Usage: memprint report FILE... -o REPORT.html [options]\n"
+	fputs("Usage:\n memprint report [options] FILE... -o REPORT.html\n"
 	      "\n"
 	      "Write one self-contained HTML report of snapshot files (a set or a\n"
 	      "series written by memprint watch) and memprint hashbench --json results.\n"

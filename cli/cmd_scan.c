@@ -32,7 +32,7 @@ struct scan_command {
 
 static void scan_help(void)
 {
-	fputs("Usage: memprint scan TARGETS [OPTIONS]\n\n"
+	fputs("Usage:\n memprint scan [options] TARGETS\n\n"
 	      "Snapshot the memory of processes through /proc and report how much of it\n"
 	      "is already shared, how much more merging could free, and where.\n\n", stdout);
 	cli_targets_help(stdout);

@@ -35,7 +35,7 @@ struct snapshot_command {
 
 static void snapshot_help(void)
 {
-	fputs("Usage: memprint snapshot TARGETS -o FILE [OPTIONS]\n\n"
+	fputs("Usage:\n memprint snapshot [options] TARGETS -o FILE\n\n"
 	      "Write a fingerprint snapshot of the memory of processes to FILE: one record\n"
 	      "per present page with its PFN, flags and a digest of its content.\n\n", stdout);
 	cli_targets_help(stdout);

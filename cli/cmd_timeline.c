@@ -69,7 +69,7 @@ static void print_help(void)
 	      " -c, --churn            churn per interval and per task, stable pages\n"
 	      " -k, --ksm              KSM lag per set and as a share of KSM potential\n"
 	      " -s, --stable-sets N    a stable page kept its content for N sets (default 4)\n"
-	      " -J, --json           JSON output (every section)\n"
+	      " -J, --json             JSON output (every section)\n"
 	      "     --csv              CSV output\n"
 	      " -b, --bytes            print sizes in bytes, not in human units\n"
 	      " -h, --help             display this help\n\n"

@@ -29,7 +29,7 @@ static const struct command commands[] = {
 
 static void print_help(FILE *out)
 {
-	fputs("Usage: memprint COMMAND [OPTIONS]\n\n"
+	fputs("Usage:\n memprint COMMAND [options]\n\n"
 	      "Measure memory redundancy: which pages hold the same content, how much\n"
 	      "is already shared and how much more merging could free.\n\n"
 	      "Commands:\n", out);

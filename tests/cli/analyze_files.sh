@@ -18,10 +18,10 @@ trap cleanup EXIT
 
 "$MEMPRINT" analyze --help >"$TMP/out" 2>"$TMP/err"
 check "analyze --help exits 0" [ $? -eq 0 ]
-check "analyze --help prints usage on stdout" grep -q '^Usage: memprint analyze' "$TMP/out"
+check "analyze --help prints usage on stdout" grep -q '^ memprint analyze \[options\] FILE' "$TMP/out"
 "$MEMPRINT" snapshot --help >"$TMP/out" 2>"$TMP/err"
 check "snapshot --help exits 0" [ $? -eq 0 ]
-check "snapshot --help prints usage on stdout" grep -q '^Usage: memprint snapshot' "$TMP/out"
+check "snapshot --help prints usage on stdout" grep -q '^ memprint snapshot \[options\] TARGETS' "$TMP/out"
 
 expect_status "analyze without files exits 1" 1 'no snapshot file' analyze
 expect_status "analyze --by bogus exits 1" 1 "invalid --by value 'bogus'" analyze --by bogus x

@@ -28,7 +28,7 @@ run() {
 
 run --help
 check "--help exits 0" [ "$status" -eq 0 ]
-check "--help prints usage on stdout" grep -q '^Usage: memprint dump FILE' "$TMP/out"
+check "--help prints usage on stdout" grep -q '^ memprint dump \[options\] FILE' "$TMP/out"
 check "--help prints nothing on stderr" [ ! -s "$TMP/err" ]
 check "dump is in the command list" sh -c "'$MEMPRINT' --help | grep -q '^  dump '"
 

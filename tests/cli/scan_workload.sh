@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 "$MEMPRINT" scan --help >"$TMP/out" 2>"$TMP/err"
 check "scan --help exits 0" [ $? -eq 0 ]
-check "scan --help prints usage on stdout" grep -q '^Usage: memprint scan' "$TMP/out"
+check "scan --help prints usage on stdout" grep -q '^ memprint scan \[options\] TARGETS' "$TMP/out"
 check "scan --help names --pid" grep -q -- '--pid PID' "$TMP/out"
 
 expect_status "scan without targets exits 1" 1 'no targets' scan
