@@ -82,6 +82,7 @@ void mp_analysis_close(struct mp_analysis *analysis)
 	if (!analysis)
 		return;
 	analysis_reset(analysis);
+	arena_release(&analysis->arena);
 	free(analysis->files);
 	free(analysis->file_index);
 	free(analysis->tasks);

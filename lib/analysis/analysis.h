@@ -82,10 +82,13 @@ _Static_assert(sizeof(struct slot) == 24, "a slot must stay 24 bytes");
 struct arena {
 	char **blocks;
 	size_t block_count, block_capacity;
-	size_t block_used;	/* bytes of the last block handed out */
+	size_t block_current;	/* the block chunks are carved from */
+	size_t block_used;	/* bytes of that block handed out */
 	void *free;		/* free chunks, linked through their first bytes */
 };
 
+/* Take every chunk back, keeping the blocks mapped for the next set. */
+void arena_rewind(struct arena *arena);
 void arena_release(struct arena *arena);
 
 /*

@@ -455,7 +455,7 @@ void analysis_reset(struct mp_analysis *a)
 		bucket_free(&a->frames[i]);
 		bucket_free(&a->groups[i]);
 	}
-	arena_release(&a->arena);
+	arena_rewind(&a->arena);
 	a->max_pfn = 0;
 	a->sets = 0;
 	a->in_set = false;
