@@ -86,14 +86,16 @@ static void test_records_match_kernel(void **state)
 	(void)state;
 	mp_test_require_root();
 	assert_true(target_start(&t, FILL_PATTERN, REGION_SIZE));
+	mp_test_wait_in_read(t.pid);
 	c = scan_into(&t.pid, 1, false, false, NULL, NULL, &rc);
 	assert_int_equal(rc, 0);
 	assert_true(read_pagemap(t.pid, t.region, entries, pages));
 
 	/*
-	 * A quiet process: every resident page has a record.  Rss leaves out
-	 * mappings of the kernel zero page (vm_normal_page() skips it), which
-	 * have records too.  An ASan build's shadow memory contains many.
+	 * A quiet process, asleep in read(): every resident page has a
+	 * record.  Rss leaves out mappings of the kernel zero page
+	 * (vm_normal_page() skips it), which have records too.  An ASan
+	 * build's shadow memory contains many.
 	 */
 	assert_int_equal(c->page_count - count_zero_page_records(c), rollup_rss_pages(t.pid));
 	assert_int_equal(c->end_count, 1);
