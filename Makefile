@@ -96,9 +96,12 @@ tools: $(TOOL_BINS)
 check: tests bench
 	BUILD=$(BUILD) tests/run-tests
 
-# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer, in
+# build-sanitize or in the BUILD given on the command line.  Objects do not
+# record their flags: never share that directory with an unsanitized build.
+SANITIZE_BUILD := $(if $(filter command line,$(origin BUILD)),$(BUILD),build-sanitize)
 check-sanitize:
-	$(MAKE) BUILD=build-sanitize OPTFLAGS='-O1 -g -fno-omit-frame-pointer' \
+	$(MAKE) BUILD=$(SANITIZE_BUILD) OPTFLAGS='-O1 -g -fno-omit-frame-pointer' \
 		SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
 fuzz:
