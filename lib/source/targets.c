@@ -12,7 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "source/procfs.h"
 
@@ -141,6 +144,30 @@ static int cgroup_not_found(const char *sysroot, const char *cgroup, struct mp_e
 		       "absolute or relative to the cgroup2 mount %s", cgroup, mount);
 }
 
+/*
+ * Check that dir is on a cgroup v2 file system: a cgroup v1 hierarchy, or
+ * any directory that happens to hold a cgroup.procs file, would name other
+ * processes than the user meant.  Under a sysroot (a captured tree for
+ * tests) there is no file system type to check.
+ */
+static int check_cgroup2(const char *sysroot, const char *cgroup, const char *dir,
+			 struct mp_error *error)
+{
+	char mount[4096];
+	struct statfs fs;
+
+	if (sysroot && sysroot[0])
+		return 0;
+	if (statfs(dir, &fs) < 0)
+		return mp_fail_errno(error, -errno, "cannot read cgroup: %s", dir);
+	if (fs.f_type == CGROUP2_SUPER_MAGIC)
+		return 0;
+	mp_cgroup2_mount(sysroot, mount, sizeof(mount));
+	return mp_fail(error, -EINVAL, "invalid cgroup: %s: %s is not on a cgroup v2 file system; "
+		       "give a cgroup v2 directory, absolute or relative to the cgroup2 mount %s",
+		       cgroup, dir, mount);
+}
+
 /* Add the processes of dir and of every cgroup below it. */
 static int read_cgroup_tree(const char *dir, const char *sysroot, struct pid_list *list,
 			    struct mp_error *error, int depth)
@@ -243,6 +270,8 @@ int mp_targets_resolve(const struct mp_targets *targets, const char *sysroot,
 		else if (access(dir, F_OK) < 0)
 			rc = cgroup_not_found(sysroot, targets->cgroup, error);
 		else
+			rc = check_cgroup2(sysroot, targets->cgroup, dir, error);
+		if (rc == 0)
 			rc = read_cgroup_tree(dir, sysroot, &list, error, 0);
 	}
 	if (rc < 0) {

@@ -28,6 +28,12 @@ expect_status "scan --hash bogus exits 1" 1 "unknown --hash algorithm 'bogus'" s
 expect_status "scan --top 0 exits 1" 1 "invalid --top value '0'" scan --pid $$ --top 0
 expect_status "scan unknown option exits 1" 1 "unknown option '--bogus'" scan --bogus
 expect_status "scan --compress without -o exits 1" 1 'needs --output' scan --pid $$ --compress
+
+# A directory with a cgroup.procs file that is not on cgroup2 is no cgroup.
+mkdir "$TMP/fake-cgroup"
+echo $$ >"$TMP/fake-cgroup/cgroup.procs"
+expect_status "scan --cgroup of a plain directory exits 2" 2 \
+	'is not on a cgroup v2 file system' scan --cgroup "$TMP/fake-cgroup"
 expect_status "scan --hash-key with crc32 exits 1" 1 'needs a keyed hash' \
 	scan --pid $$ --hash crc32 --hash-key /dev/null
 
