@@ -145,7 +145,8 @@ static int write_pair_table(FILE *out, const struct mp_pagecache_report *r)
 		snprintf(pages, sizeof(pages), "%" PRIu64, r->pairs[i].pages);
 		rc = add_row(table, pages, r->pairs[i].first, r->pairs[i].second, NULL);
 	}
-	fprintf(out, "\nFiles that repeat cached pages (%" PRIu64 " pairs):\n", r->pair_count);
+	fprintf(out, "\nFiles that repeat cached pages (%" PRIu64 " %s):\n", r->pair_count,
+		r->pair_count == 1 ? "pair" : "pairs");
 	if (rc == 0)
 		rc = scols_print_table(table);
 	scols_unref_table(table);
@@ -184,19 +185,20 @@ static int write_task_table(FILE *out, const struct mp_pagecache_report *r)
 static void write_summary(FILE *out, const struct mp_pagecache_report *r)
 {
 	fputs("Page cache:\n", out);
-	fprintf(out, "  files with cached pages   %" PRIu64 "\n", r->files);
-	fprintf(out, "  files, residency unknown  %" PRIu64 "\n", r->files_unknown);
-	fprintf(out, "  cached frames             %" PRIu64 "\n", r->frames);
-	fprintf(out, "  duplicate frames          %" PRIu64 " (%.2f %%)\n", r->duplicate_frames,
+	fprintf(out, "  files with cached pages     %" PRIu64 "\n", r->files);
+	fprintf(out, "  files, residency unknown    %" PRIu64 "\n", r->files_unknown);
+	fprintf(out, "  cached frames               %" PRIu64 "\n", r->frames);
+	fprintf(out, "  duplicate frames            %" PRIu64 " (%.2f %%)\n", r->duplicate_frames,
 		percent(r->duplicate_frames, r->frames));
-	fprintf(out, "  without zero-filled       %" PRIu64 " (%.2f %%)\n",
+	fprintf(out, "  without zero-filled         %" PRIu64 " (%.2f %%)\n",
 		r->duplicate_frames_nonzero, percent(r->duplicate_frames_nonzero, r->frames));
 	if (r->task_count) {
-		fprintf(out, "  task frames equal to a cached page   %" PRIu64 " (%" PRIu64
+		/* Only anonymous frames: a task's file page is a cached page itself. */
+		fprintf(out, "  anonymous task frames equal to a cached page  %" PRIu64 " (%" PRIu64
 			" not zero-filled)\n", r->cache_duplicate_frames,
 			r->cache_duplicate_frames_nonzero);
 	}
-	fprintf(out, "  contents held 3+ times    %" PRIu64 " in %" PRIu64 " frames (%" PRIu64
+	fprintf(out, "  contents held 3+ times      %" PRIu64 " in %" PRIu64 " frames (%" PRIu64
 		" of them by cache and tasks)\n", r->contents_three_plus, r->frames_three_plus,
 		r->contents_three_plus_mixed);
 	if (!r->pfn_valid)
