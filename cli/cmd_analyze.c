@@ -245,14 +245,14 @@ out:
 	return rc;
 }
 
-/* Whether one of the files ended inside a set, as a killed writer leaves it. */
-static bool any_torn(struct mp_reader **readers, size_t count)
+/* The file that ended inside a set, as a killed writer leaves it, or NULL. */
+static const char *torn_file(const struct analyze_command *cmd, struct mp_reader **readers)
 {
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; i < cmd->path_count; i++) {
 		if (readers[i] && mp_reader_torn(readers[i]))
-			return true;
+			return cmd->paths[i];
 	}
-	return false;
+	return NULL;
 }
 
 static int open_readers(struct analyze_command *cmd, struct mp_reader **readers,
@@ -275,6 +275,7 @@ int cmd_analyze(int argc, char **argv)
 	struct report_list list = { 0 };
 	struct mp_reader **readers = NULL;
 	struct mp_error error = { 0 }, print_error = { 0 };
+	const char *torn;
 	int status, rc;
 
 	status = analyze_parse(&cmd, argc, argv);
@@ -289,7 +290,8 @@ int cmd_analyze(int argc, char **argv)
 	rc = open_readers(&cmd, readers, &error);
 	if (rc == 0)
 		rc = analyze_files(&cmd, readers, &list, &error);
-	if (rc == -EBADMSG && list.count && any_torn(readers, cmd.path_count)) {
+	torn = rc == -EBADMSG && list.count ? torn_file(&cmd, readers) : NULL;
+	if (torn) {
 		/*
 		 * A file cut short by a killed writer ends in a set without its
 		 * end: the complete sets before it are reported, as memprint
@@ -297,7 +299,7 @@ int cmd_analyze(int argc, char **argv)
 		 * though the sets before it are still reported.
 		 */
 		cli_warn("%s", error.message);
-		cli_warn("reporting the %zu complete sets before it", list.count);
+		cli_warn("%s: reporting the %zu complete sets before it", torn, list.count);
 		rc = 0;
 	}
 	status = rc < 0 ? EXIT_RUNTIME : 0;

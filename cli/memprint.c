@@ -38,13 +38,31 @@ static void print_help(FILE *out)
 	fputs("\nRun 'memprint COMMAND --help' for a command's options.\n", out);
 }
 
+/*
+ * Write a message to stderr with control characters as \xNN, as the tables
+ * print them: a file name may hold a newline or an escape sequence, which
+ * would break the line or drive the terminal.
+ */
+static void put_message(const char *format, va_list args)
+{
+	char message[4096];
+
+	vsnprintf(message, sizeof(message), format, args);
+	for (const unsigned char *c = (const unsigned char *)message; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(stderr, "\\x%02x", *c);
+		else
+			fputc(*c, stderr);
+	}
+}
+
 void cli_warn(const char *format, ...)
 {
 	va_list args;
 
 	fputs("memprint: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	put_message(format, args);
 	va_end(args);
 	fputc('\n', stderr);
 }
@@ -55,7 +73,7 @@ int cli_usage_error(const char *command, const char *format, ...)
 
 	fputs("memprint: ", stderr);
 	va_start(args, format);
-	vfprintf(stderr, format, args);
+	put_message(format, args);
 	va_end(args);
 	fprintf(stderr, "\nTry 'memprint %s%s--help' for more information.\n",
 		command ? command : "", command ? " " : "");
