@@ -78,7 +78,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS "Jbo:h", options,
+	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "Jbo:h", options,
 				  NULL)) != -1) {
 		rc = cli_targets_option(&cmd->targets, opt, optarg, "scan");
 		if (rc == 0)

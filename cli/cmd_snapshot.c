@@ -88,7 +88,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS "o:h", options,
+	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "o:h", options,
 				  NULL)) != -1) {
 		rc = cli_targets_option(&cmd->targets, opt, optarg, "snapshot");
 		if (rc == 0)

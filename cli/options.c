@@ -262,6 +262,7 @@ void cli_targets_help(FILE *out)
 int cli_hash_option(struct cli_hash *h, int opt, const char *arg, const char *command)
 {
 	switch (opt) {
+	case 'H':
 	case CLI_OPT_HASH:
 		h->id = mp_hash_lookup(arg);
 		if (h->id == MP_HASH_NONE) {
@@ -338,7 +339,7 @@ void cli_hash_free(struct cli_hash *h)
 void cli_hash_help(FILE *out)
 {
 	fputs("Page hash:\n"
-	      "      --hash ALG        page hash: pattern, superfast, crc32, crc32ex, crc32c,\n"
+	      "  -H, --hash ALG        page hash: pattern, superfast, crc32, crc32ex, crc32c,\n"
 	      "                        md5, sha1, sha256, xxh64, xxh3 (default) or xxh128\n"
 	      "      --hash-key FILE   key the hash with the bytes of FILE (1 to 4096), so that\n"
 	      "                        digests do not reveal low-entropy page contents\n", out);

@@ -37,8 +37,10 @@ enum {
 #define CLI_PAGE_CACHE_LONG_OPTION					\
 	{ "page-cache", optional_argument, NULL, CLI_OPT_PAGE_CACHE }
 
+#define CLI_HASH_SHORT_OPTIONS "H:"
+
 #define CLI_HASH_LONG_OPTIONS						\
-	{ "hash", required_argument, NULL, CLI_OPT_HASH },		\
+	{ "hash", required_argument, NULL, 'H' },			\
 	{ "hash-key", required_argument, NULL, CLI_OPT_HASH_KEY }
 
 struct cli_targets {
