@@ -11,7 +11,8 @@
 #
 # Usage: sudo bench/run-series-bench.sh [PAGES [SETS [REPEAT]]]
 #        (default: 524288 pages = 2 GiB each, 200 sets, 2 runs)
-# Environment: BUILD (default build); SERIES=FILE reuses an existing series.
+# Environment: BUILD (default build); SERIES=FILE reads the series from
+# FILE if it exists, or else writes it there and keeps it for later runs.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -66,9 +67,8 @@ churn() {
 	done
 }
 
-series=${SERIES:-}
-if [ -z "$series" ]; then
-	series=$work/series.mps
+series=${SERIES:-$work/series.mps}
+if [ ! -e "$series" ]; then
 	start_workload first
 	start_workload second
 	"$memprint" watch --pid "${pids[0]}" --pid "${pids[1]}" --interval 2s \
