@@ -73,7 +73,9 @@ static int open_device(struct kmod_scan *ks, const char *device)
 
 		if (code == -ENOENT)
 			return mp_fail(ks->error, code, "cannot open %s: no such device: "
-				       "load the module with 'modprobe memprint'", device);
+				       "load memprint.ko ('make kmod', then 'insmod "
+				       "kmod/build-$(uname -r)/memprint.ko', or install it "
+				       "with DKMS: docs/kmod.md)", device);
 		if (code == -EBUSY)
 			return mp_fail(ks->error, code, "cannot open %s: another scan is "
 				       "using the module: try again when it ends", device);
