@@ -213,6 +213,10 @@ static int visit_file(struct mp_pc_scan *scan, const struct mp_pc_mounts *mounts
 		if (why == EXDEV) {
 			scan->stats->files--;
 			scan->stats->skipped_other_fs++;
+			/* A file given by name, as a directory given by name is. */
+			if (entry->fts_level == 0)
+				mp_pc_warn(scan, "not a local disk or tmpfs file system, "
+					   "skipped: %s", entry->fts_path);
 		} else if (why) {
 			scan->stats->files_unreadable++;
 			mp_pc_warn(scan, "cannot open: %s: %s", entry->fts_path, strerror(why));

@@ -19,7 +19,7 @@ top=${MEMPRINT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 memprint=${MEMPRINT:-$top/${BUILD:-build}/memprint}
 holder=$top/${BUILD:-build}/tests/helpers/mp-pc-holder
 
-echo "1..12"
+echo "1..13"
 if [ ! -x "$memprint" ]; then
 	for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		echo "ok $n # SKIP $memprint not built"
@@ -156,6 +156,11 @@ output=$("$memprint" scan --page-cache /proc/self /sys/kernel 2>&1 >/dev/null)
 status=$?
 check "$([ "$status" = 0 ] && grep -q "not a local disk or tmpfs file system" <<<"$output"; echo $?)" \
 	"pseudo file systems are skipped with a warning" "exit $status: $output"
+
+output=$("$memprint" scan --page-cache /proc/self/status 2>&1 >/dev/null)
+status=$?
+check "$([ "$status" = 0 ] && grep -q "not a local disk or tmpfs file system, skipped: /proc/self/status" <<<"$output"; echo $?)" \
+	"a file named on a pseudo file system is skipped with a warning" "exit $status: $output"
 
 output=$("$memprint" scan --page-cache "$work/missing" 2>&1 >/dev/null)
 status=$?
