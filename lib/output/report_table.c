@@ -132,8 +132,9 @@ static void print_warnings(const struct table_context *c, const struct mp_report
 		fprintf(c->out, "Left out:        %llu pages that moved while they were read\n",
 			(unsigned long long)r->moved_pages);
 	if (r->partial_tasks)
-		fprintf(c->out, "Partial:         %llu task(s) exited or failed during the scan\n",
-			(unsigned long long)r->partial_tasks);
+		fprintf(c->out, "Partial:         %llu %s exited or failed during the scan\n",
+			(unsigned long long)r->partial_tasks,
+			r->partial_tasks == 1 ? "task" : "tasks");
 }
 
 /* -------------------------------------------------------------- tables */

@@ -623,13 +623,14 @@ static void warn_open_failed(struct scanner *sc, struct task_scan *ts, int rc)
 	}
 	ts->end.status = MP_TASK_FAILED;
 	if (rc == -EACCES || rc == -EPERM)
-		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; left out "
-			     "(run as root; a process of another user namespace or one a security "
-			     "module protects stays unreadable)", (int)ts->pid, ts->task.comm,
-			     strerror(-rc));
+		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; its "
+			     "pages are left out, the task is reported as failed (run as root; a "
+			     "process of another user namespace or one a security module protects "
+			     "stays unreadable)", (int)ts->pid, ts->task.comm, strerror(-rc));
 	else
-		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; left out",
-			     (int)ts->pid, ts->task.comm, strerror(-rc));
+		mp_scan_warn(sc->options, "pid %d (%s): cannot open its /proc files: %s; its "
+			     "pages are left out, the task is reported as failed", (int)ts->pid,
+			     ts->task.comm, strerror(-rc));
 }
 
 static int scan_task(struct scanner *sc, pid_t pid, uint32_t index)
