@@ -102,19 +102,19 @@ int mp_report_print_csv(FILE *out, const struct mp_report *const *reports, size_
 
 		switch (by) {
 		case MP_VIEW_TASK:
-			csv_tasks(out, r, s + 1);
+			csv_tasks(out, r, s);
 			break;
 		case MP_VIEW_FILE:
-			csv_files(out, r, s + 1);
+			csv_files(out, r, s);
 			break;
 		case MP_VIEW_KIND:
 			for (int k = 0; k < MP_KIND_COUNT; k++) {
-				fprintf(out, "%zu,%s", s + 1, mp_kind_name(k));
+				fprintf(out, "%zu,%s", s, mp_kind_name(k));
 				csv_totals(out, &r->kinds[k], r->pfn_valid);
 			}
 			break;
 		default:
-			fprintf(out, "%zu", s + 1);
+			fprintf(out, "%zu", s);
 			csv_totals(out, &r->totals, r->pfn_valid);
 			break;
 		}

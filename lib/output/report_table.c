@@ -43,7 +43,7 @@ static void print_set_line(const struct table_context *c, const struct mp_report
 	if (r->info.realtime_ns && gmtime_r(&seconds, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	if (count > 1)
-		fprintf(c->out, "Set %zu of %zu: ", index + 1, count);
+		fprintf(c->out, "Set %zu (%zu of %zu): ", index, index + 1, count);
 	else
 		fputs("Set: ", c->out);
 	fprintf(c->out, "%s %s, %s, %s%s%u snapshot set%s, %zu task%s\n",

@@ -283,7 +283,7 @@ int mp_report_print_with_pagecache(FILE *out, const struct mp_report *const *rep
 			continue;
 		fputc('\n', out);
 		if (count > 1)
-			fprintf(out, "Set %zu: ", i + 1);
+			fprintf(out, "Set %zu: ", i);
 		if (mp_pagecache_report_write(out, caches[i], false) < 0)
 			return mp_fail(error, -EIO, "cannot print the page-cache report");
 	}
