@@ -184,7 +184,7 @@ static void test_csv_columns(void **state)
 	print(o, MP_OUTPUT_CSV, MP_VIEW_SUMMARY, false);
 	assert_prefix(o->text, "set,mappings,zero_page_mappings,frames,shared_frames,");
 	second = strchr(o->text, '\n') + 1;
-	/* set 1, 5 mappings, 0 zero-page mappings, 4 frames, 1 shared frame */
+	/* set 0, 5 mappings, 0 zero-page mappings, 4 frames, 1 shared frame */
 	assert_prefix(second, "0,5,0,4,1,");
 }
 
@@ -195,7 +195,7 @@ static void test_csv_empty_without_pfns(void **state)
 
 	print(o, MP_OUTPUT_CSV, MP_VIEW_SUMMARY, false);
 	second = strchr(o->text, '\n') + 1;
-	/* set 1, 5 mappings, zero-page mappings unknown, 5 frames, shared unknown */
+	/* set 0, 5 mappings, zero-page mappings unknown, 5 frames, shared unknown */
 	assert_prefix(second, "0,5,,5,,");
 }
 
