@@ -64,18 +64,20 @@ static void print_help(void)
 	      "Show how sharing changes over a series of snapshot sets (as written by\n"
 	      "memprint watch): the numbers of each set, churn, stable pages, the\n"
 	      "lifetimes of sharing opportunities and how far KSM lags behind.\n\n"
-	      "Options:\n"
-	      " -l, --lifetimes        lifetime distributions of contents and of merges\n"
-	      " -c, --churn            churn per interval and per task, stable pages\n"
-	      " -k, --ksm              KSM lag per set and as a share of KSM potential\n"
-	      " -s, --stable-sets N    a stable page kept its content for N sets (default 4)\n"
-	      " -J, --json             JSON output (every section)\n"
-	      "     --csv              CSV output\n"
-	      " -b, --bytes            print sizes in bytes, not in human units\n"
-	      " -h, --help             display this help\n\n"
-	      "Without a section option the numbers of each set are shown.\n\n"
+	      "Sections (without one, the numbers of each set):\n"
+	      "  -l, --lifetimes       lifetime distributions of contents and of merges\n"
+	      "  -c, --churn           churn per interval and per task, stable pages\n"
+	      "  -k, --ksm             KSM lag per set and as a share of KSM potential\n"
+	      "  -s, --stable-sets N   a stable page kept its content for N sets (default 4)\n\n"
+	      "Output:\n"
+	      "  -b, --bytes           print sizes in bytes, not in human units\n"
+	      "  -J, --json            print JSON with every section, in 4 KiB pages\n"
+	      "      --csv             print CSV, in 4 KiB pages\n"
+	      "  -h, --help            display this help\n\n"
+	      "A number that needs PFNs is '-' in tables, empty in CSV and null in JSON\n"
+	      "for a set taken without them (without CAP_SYS_ADMIN).\n\n"
 	      "Exit status: 0 success, 1 usage error, 2 runtime failure.\n"
-	      "See memprint-timeline(1) and docs/timeline.md for the terms.\n",
+	      "See memprint-timeline(1) for the terms.\n",
 	      stdout);
 }
 
@@ -141,6 +143,12 @@ static int parse_args(struct timeline_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/* The plural ending of a count: "1 set", "2 sets". */
+static const char *plural(uint64_t count)
+{
+	return count == 1 ? "" : "s";
+}
+
 /* ------------------------------------------------------------- reading */
 
 /* Called by the timeline at the end of each set: take the analysis report of the set. */
@@ -175,8 +183,9 @@ static int add_row(void *ctx, const struct mp_timeline_set *set)
 	}
 	ctl->any_cache |= row->cache.present;
 	if (!report->pfn_valid && !ctl->warned_pfn) {
-		cli_warn("%s: set %u was taken without access to PFNs: each mapping counts "
-			 "as a frame and shared frames are not known", ctl->path, set->index);
+		cli_warn("%s: set %u was taken without PFNs (without CAP_SYS_ADMIN): each "
+			 "mapping counts as a frame, and shared frames and KSM saved are unknown",
+			 ctl->path, set->index);
 		ctl->warned_pfn = true;
 	}
 	mp_report_free(report);
@@ -267,8 +276,8 @@ static int read_series(struct timeline_ctl *ctl)
 		;
 	if (rc == -EBADMSG && !sink_failed(ctl) && ctl->row_count) {
 		cli_warn("%s", error.message);
-		cli_warn("%s: reporting the %zu complete sets before it", ctl->path,
-			 ctl->row_count);
+		cli_warn("%s: reporting the %zu complete set%s before it", ctl->path,
+			 ctl->row_count, plural(ctl->row_count));
 		ctl->damaged = !mp_reader_torn(reader);
 		rc = 0;
 	}
@@ -286,7 +295,7 @@ static int read_series(struct timeline_ctl *ctl)
 /* ------------------------------------------------------------- fields */
 
 enum field_source { FROM_TOTALS, FROM_SERIES, FROM_SPECIAL };
-enum special_field { FIELD_SET, FIELD_TIME, FIELD_DURATION, FIELD_LAG_SHARE };
+enum special_field { FIELD_SET, FIELD_TIME, FIELD_DURATION, FIELD_LAG_SHARE, FIELD_TRACKED };
 
 /* A column of the per-set output: its key and where its value is. */
 struct field {
@@ -327,6 +336,7 @@ static const struct field set_fields[] = {
 	OPPORTUNITIES("opportunities_external", external),
 	SERIES("opportunity_digests", opportunities),
 	SERIES("opportunity_mappings", opportunity_mappings),
+	SPECIAL("tracked_mappings", FIELD_TRACKED),
 	SERIES("common_mappings", common_mappings),
 	SERIES("churn", churn),
 	SERIES("new_mappings", new_mappings),
@@ -351,25 +361,71 @@ static uint64_t field_u64(const struct set_row *row, const struct field *field)
 	return value;
 }
 
+/*
+ * Whether the per-set analysis leaves a number unknown without PFNs: the
+ * fields that memprint analyze prints as null, and the KSM lag, which is
+ * made of ksm_remaining.
+ */
+static bool field_needs_pfn(const struct field *field)
+{
+	if (field->source == FROM_SPECIAL)
+		return field->offset == FIELD_LAG_SHARE;
+	if (field->source != FROM_TOTALS)
+		return false;
+	for (size_t i = 0; i < mp_total_field_count; i++) {
+		if (mp_total_fields[i].offset == field->offset)
+			return mp_total_fields[i].needs_pfn;
+	}
+	return false;
+}
+
+/*
+ * The mappings that churn compares: those of this set, the kernel zero
+ * page included, each page once.  Every one is either common with the
+ * previous set or new.
+ */
+static uint64_t tracked_mappings(const struct mp_timeline_set *set)
+{
+	return set->common_mappings + set->new_mappings;
+}
+
 static double seconds_since(const struct timeline_ctl *ctl, int64_t monotonic_ns)
 {
 	return (double)(monotonic_ns - ctl->rows[0].series.monotonic_ns) / 1e9;
 }
 
-/* KSM remaining as a share of KSM potential; negative when there is no potential. */
-static double lag_share(const struct mp_totals *totals)
+/* part as a share of whole; negative, printed as unknown, when whole is 0. */
+static double share_of(uint64_t part, uint64_t whole)
 {
-	if (!totals->ksm_potential)
-		return -1;
-	return (double)totals->ksm_remaining / (double)totals->ksm_potential;
+	return whole ? (double)part / (double)whole : -1;
 }
 
-/* Print one field's value as CSV or JSON would show it. */
+/* KSM remaining as a share of KSM potential; negative without potential or PFNs. */
+static double lag_share(const struct set_row *row)
+{
+	if (!row->pfn_valid)
+		return -1;
+	return share_of(row->totals.ksm_remaining, row->totals.ksm_potential);
+}
+
+/* A share as a CSV cell (empty when unknown) or a JSON value (null when unknown). */
+static void print_share(const struct timeline_ctl *ctl, double share, FILE *out)
+{
+	if (share >= 0)
+		fprintf(out, "%.4f", share);
+	else if (ctl->output == OUTPUT_JSON)
+		fputs("null", out);
+}
+
+/* Print one field's value as CSV or JSON would show it: unknown is empty or null. */
 static void print_field(const struct timeline_ctl *ctl, const struct set_row *row,
 			const struct field *field, FILE *out)
 {
-	double share;
-
+	if (field_needs_pfn(field) && !row->pfn_valid) {
+		if (ctl->output == OUTPUT_JSON)
+			fputs("null", out);
+		return;
+	}
 	if (field->source != FROM_SPECIAL) {
 		fprintf(out, "%" PRIu64, field_u64(row, field));
 		return;
@@ -385,11 +441,10 @@ static void print_field(const struct timeline_ctl *ctl, const struct set_row *ro
 		fprintf(out, "%.3f", (double)row->series.duration_ns / 1e6);
 		break;
 	case FIELD_LAG_SHARE:
-		share = lag_share(&row->totals);
-		if (share >= 0)
-			fprintf(out, "%.4f", share);
-		else if (ctl->output == OUTPUT_JSON)
-			fputs("null", out);
+		print_share(ctl, lag_share(row), out);
+		break;
+	case FIELD_TRACKED:
+		fprintf(out, "%" PRIu64, tracked_mappings(&row->series));
 		break;
 	}
 }
@@ -415,11 +470,6 @@ static void print_sets_csv(const struct timeline_ctl *ctl)
 	}
 }
 
-static double share_of(uint64_t part, uint64_t whole)
-{
-	return whole ? (double)part / (double)whole : 0;
-}
-
 /* Thresholds worth printing: up to the span of the series (at least one). */
 static int lifetime_bins(const struct timeline_ctl *ctl)
 {
@@ -429,6 +479,18 @@ static int lifetime_bins(const struct timeline_ctl *ctl)
 	while (bins < MP_LIFETIME_BINS && (1000000000ll << bins) < span)
 		bins++;
 	return bins;
+}
+
+/* One row of the lifetimes CSV: the runs and pages living longer than seconds. */
+static void print_lifetime_csv(const struct timeline_ctl *ctl, const char *kind,
+			       long long seconds, uint64_t runs, uint64_t all_runs, uint64_t pages,
+			       uint64_t all_pages, uint64_t censored_runs, uint64_t censored_pages)
+{
+	printf("%s,%lld,%" PRIu64 ",", kind, seconds, runs);
+	print_share(ctl, share_of(runs, all_runs), stdout);
+	printf(",%" PRIu64 ",", pages);
+	print_share(ctl, share_of(pages, all_pages), stdout);
+	printf(",%" PRIu64 ",%" PRIu64 "\n", censored_runs, censored_pages);
 }
 
 static void print_lifetimes_csv(const struct timeline_ctl *ctl)
@@ -441,37 +503,39 @@ static void print_lifetimes_csv(const struct timeline_ctl *ctl)
 	for (int k = 0; k < 2; k++) {
 		const struct mp_lifetimes *l = kinds[k];
 
-		printf("%s,0,%" PRIu64 ",1,%" PRIu64 ",1,%" PRIu64 ",%" PRIu64 "\n", names[k],
-		       l->runs, l->pages, l->censored_runs, l->censored_pages);
+		/* Every run lives longer than 0 s: the totals, with shares of 1 (of none: empty). */
+		print_lifetime_csv(ctl, names[k], 0, l->runs, l->runs, l->pages, l->pages,
+				   l->censored_runs, l->censored_pages);
 		for (int i = 0; i < lifetime_bins(ctl); i++)
-			printf("%s,%lld,%" PRIu64 ",%.4f,%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64 "\n",
-			       names[k], 1ll << (i + 1), l->longer_runs[i],
-			       share_of(l->longer_runs[i], l->runs), l->longer_pages[i],
-			       share_of(l->longer_pages[i], l->pages), l->censored_longer_runs[i],
-			       l->censored_longer_pages[i]);
+			print_lifetime_csv(ctl, names[k], 1ll << (i + 1), l->longer_runs[i], l->runs,
+					   l->longer_pages[i], l->pages, l->censored_longer_runs[i],
+					   l->censored_longer_pages[i]);
 	}
 }
 
 static void print_churn_csv(const struct timeline_ctl *ctl)
 {
-	puts("set,time,common_mappings,churn,churn_share,new_mappings,gone_mappings,"
-	     "stable_mappings");
+	puts("set,time,tracked_mappings,common_mappings,churn,churn_share,new_mappings,"
+	     "gone_mappings,stable_mappings");
 	for (size_t i = 0; i < ctl->row_count; i++) {
 		const struct mp_timeline_set *s = &ctl->rows[i].series;
 
-		printf("%u,%.3f,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
-		       s->index, seconds_since(ctl, s->monotonic_ns), s->common_mappings, s->churn,
-		       share_of(s->churn, s->common_mappings), s->new_mappings, s->gone_mappings,
-		       s->stable_mappings);
+		printf("%u,%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", s->index,
+		       seconds_since(ctl, s->monotonic_ns), tracked_mappings(s),
+		       s->common_mappings, s->churn);
+		print_share(ctl, share_of(s->churn, s->common_mappings), stdout);
+		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", s->new_mappings,
+		       s->gone_mappings, s->stable_mappings);
 	}
 	putchar('\n');
 	puts("pid,comm,first_set,last_set,common_mappings,churn,churn_share,max_churn");
 	for (size_t i = 0; i < ctl->summary->task_count; i++) {
 		const struct mp_timeline_task *t = &ctl->summary->tasks[i];
 
-		printf("%d,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",%.4f,%" PRIu64 "\n", t->pid, t->comm,
-		       t->first_set, t->last_set, t->common_mappings, t->churn,
-		       share_of(t->churn, t->common_mappings), t->max_churn);
+		printf("%d,%s,%u,%u,%" PRIu64 ",%" PRIu64 ",", t->pid, t->comm, t->first_set,
+		       t->last_set, t->common_mappings, t->churn);
+		print_share(ctl, share_of(t->churn, t->common_mappings), stdout);
+		printf(",%" PRIu64 "\n", t->max_churn);
 	}
 }
 
@@ -481,13 +545,15 @@ static void print_ksm_csv(const struct timeline_ctl *ctl)
 	     "ksm_pages_shared,ksm_full_scans,ksm_merging_pages");
 	for (size_t i = 0; i < ctl->row_count; i++) {
 		const struct set_row *row = &ctl->rows[i];
-		double share = lag_share(&row->totals);
 
-		printf("%u,%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", row->series.index,
-		       seconds_since(ctl, row->series.monotonic_ns), row->totals.ksm_potential,
-		       row->totals.ksm_saved, row->totals.ksm_remaining);
-		if (share >= 0)
-			printf("%.4f", share);
+		printf("%u,%.3f,%" PRIu64 ",", row->series.index,
+		       seconds_since(ctl, row->series.monotonic_ns), row->totals.ksm_potential);
+		if (row->pfn_valid)
+			printf("%" PRIu64 ",%" PRIu64 ",", row->totals.ksm_saved,
+			       row->totals.ksm_remaining);
+		else
+			printf(",,");
+		print_share(ctl, lag_share(row), stdout);
 		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",
 		       row->series.ksm.pages_sharing, row->series.ksm.pages_shared,
 		       row->series.ksm.full_scans, row->series.ksm_merging_pages);
@@ -521,7 +587,12 @@ static void print_csv(const struct timeline_ctl *ctl)
 
 /* ------------------------------------------------------------ KSM lag */
 
+/*
+ * The KSM lag over the sets with PFNs: without them KSM saved, and so KSM
+ * remaining, are unknown, and such sets are left out.
+ */
 struct ksm_lag {
+	size_t known_sets;		/* sets with PFNs */
 	double mean_share;		/* over the sets with a KSM potential; -1 if none */
 	uint64_t max_remaining;
 	long converged_set;		/* first set from which KSM remaining stays 0; -1 if never */
@@ -530,13 +601,16 @@ struct ksm_lag {
 
 static struct ksm_lag compute_ksm_lag(const struct timeline_ctl *ctl)
 {
-	struct ksm_lag lag = { -1, 0, -1, -1 };
+	struct ksm_lag lag = { 0, -1, 0, -1, -1 };
 	double sum = 0;
 	size_t with_potential = 0;
 
 	for (size_t i = 0; i < ctl->row_count; i++) {
 		const struct mp_totals *t = &ctl->rows[i].totals;
 
+		if (!ctl->rows[i].pfn_valid)
+			continue;
+		lag.known_sets++;
 		if (t->ksm_remaining > lag.max_remaining)
 			lag.max_remaining = t->ksm_remaining;
 		if (t->ksm_remaining && lag.converged_set >= 0)
@@ -544,14 +618,14 @@ static struct ksm_lag compute_ksm_lag(const struct timeline_ctl *ctl)
 		else if (!t->ksm_remaining && lag.converged_set < 0 && t->ksm_potential)
 			lag.converged_set = (long)i;
 		if (t->ksm_potential) {
-			sum += lag_share(t);
+			sum += lag_share(&ctl->rows[i]);
 			with_potential++;
 		}
 	}
 	if (with_potential)
 		lag.mean_share = sum / (double)with_potential;
 	if (ctl->row_count)
-		lag.last_share = lag_share(&ctl->rows[ctl->row_count - 1].totals);
+		lag.last_share = lag_share(&ctl->rows[ctl->row_count - 1]);
 	return lag;
 }
 
@@ -614,12 +688,13 @@ static void print_json_lifetimes(const struct timeline_ctl *ctl, const char *key
 	       ",\"censored_pages\":%" PRIu64 ",\"longer_than\":[", key, l->runs, l->pages,
 	       l->censored_runs, l->censored_pages);
 	for (int i = 0; i < lifetime_bins(ctl); i++) {
-		printf("%s{\"seconds\":%lld,\"runs\":%" PRIu64 ",\"runs_share\":%.4f,\"pages\":%"
-		       PRIu64 ",\"pages_share\":%.4f,\"censored_runs\":%" PRIu64
-		       ",\"censored_pages\":%" PRIu64 "}", i ? "," : "", 1ll << (i + 1),
-		       l->longer_runs[i], share_of(l->longer_runs[i], l->runs), l->longer_pages[i],
-		       share_of(l->longer_pages[i], l->pages), l->censored_longer_runs[i],
-		       l->censored_longer_pages[i]);
+		printf("%s{\"seconds\":%lld,\"runs\":%" PRIu64 ",\"runs_share\":", i ? "," : "",
+		       1ll << (i + 1), l->longer_runs[i]);
+		print_share(ctl, share_of(l->longer_runs[i], l->runs), stdout);
+		printf(",\"pages\":%" PRIu64 ",\"pages_share\":", l->longer_pages[i]);
+		print_share(ctl, share_of(l->longer_pages[i], l->pages), stdout);
+		printf(",\"censored_runs\":%" PRIu64 ",\"censored_pages\":%" PRIu64 "}",
+		       l->censored_longer_runs[i], l->censored_longer_pages[i]);
 	}
 	printf("],");
 	print_json_histogram("runs_by_sets", l->runs_by_sets, ctl->summary->set_count);
@@ -634,17 +709,19 @@ static void print_json_churn(const struct timeline_ctl *ctl)
 	const struct mp_timeline_summary *s = ctl->summary;
 
 	printf("\"churn\":{\"common_mappings\":%" PRIu64 ",\"churn\":%" PRIu64
-	       ",\"churn_share\":%.4f,\"stable_sets\":%u,\"tasks\":[", s->common_mappings,
-	       s->churn, share_of(s->churn, s->common_mappings), ctl->stable_sets);
+	       ",\"churn_share\":", s->common_mappings, s->churn);
+	print_share(ctl, share_of(s->churn, s->common_mappings), stdout);
+	printf(",\"stable_sets\":%u,\"tasks\":[", ctl->stable_sets);
 	for (size_t i = 0; i < s->task_count; i++) {
 		const struct mp_timeline_task *t = &s->tasks[i];
 
 		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", t->pid);
 		print_json_string(t->comm);
 		printf(",\"first_set\":%u,\"last_set\":%u,\"common_mappings\":%" PRIu64
-		       ",\"churn\":%" PRIu64 ",\"churn_share\":%.4f,\"max_churn\":%" PRIu64 "}",
-		       t->first_set, t->last_set, t->common_mappings, t->churn,
-		       share_of(t->churn, t->common_mappings), t->max_churn);
+		       ",\"churn\":%" PRIu64 ",\"churn_share\":", t->first_set, t->last_set,
+		       t->common_mappings, t->churn);
+		print_share(ctl, share_of(t->churn, t->common_mappings), stdout);
+		printf(",\"max_churn\":%" PRIu64 "}", t->max_churn);
 	}
 	printf("]}");
 }
@@ -670,7 +747,11 @@ static void print_json(const struct timeline_ctl *ctl)
 	printf(",\"ksm\":{");
 	print_json_share("mean_lag_share", lag.mean_share, true);
 	print_json_share("last_lag_share", lag.last_share, true);
-	printf("\"max_remaining\":%" PRIu64 ",\"converged_set\":", lag.max_remaining);
+	if (lag.known_sets)
+		printf("\"max_remaining\":%" PRIu64 ",", lag.max_remaining);
+	else
+		printf("\"max_remaining\":null,");
+	printf("\"converged_set\":");
 	if (lag.converged_set >= 0)
 		printf("%ld}}\n", lag.converged_set);
 	else
@@ -679,7 +760,6 @@ static void print_json(const struct timeline_ctl *ctl)
 
 /* ------------------------------------------------------------ tables */
 
-/* Pages as a size: "1.5G" as util-linux prints it, or bytes with --bytes. */
 /* A page count as a table cell, in the units of memprint analyze, or bytes with --bytes. */
 static void format_size(const struct timeline_ctl *ctl, uint64_t pages, char *buffer,
 			size_t size)
@@ -751,16 +831,26 @@ static void format_cache_cells(const struct timeline_ctl *ctl, const struct time
 	}
 	format_size(ctl, c->frames, cells[0], CELL);
 	format_size(ctl, c->duplicate_frames, cells[1], CELL);
-	format_share(c->frames ? share_of(c->duplicate_frames, c->frames) : -1, cells[2]);
+	format_share(share_of(c->duplicate_frames, c->frames), cells[2]);
 	format_size(ctl, c->cache_duplicate_frames, cells[3], CELL);
-	snprintf(cells[4], CELL, "%" PRIu64, c->contents_three_plus);
+	format_size(ctl, c->frames_three_plus, cells[4], CELL);
+}
+
+/* A size that needs PFNs: "-" in a set taken without them. */
+static void format_size_pfn(const struct timeline_ctl *ctl, const struct set_row *row,
+			    uint64_t pages, char *buffer)
+{
+	if (row->pfn_valid)
+		format_size(ctl, pages, buffer, CELL);
+	else
+		snprintf(buffer, CELL, "-");
 }
 
 static int print_sets_table(const struct timeline_ctl *ctl)
 {
 	/* The last 5 columns only when a set includes the page cache. */
 	static const char *const columns[] = {
-		"SET", "TIME", "FRAMES", "SHARED", "DUPLICATE", "NONZERO", "SAVABLE", "CHURN",
+		"SET", "TIME", "FRAMES", "SHARED", "DUPLICATE", "NONZERO", "DUP%", "CHURN",
 		"STABLE", "KSM-SAVED", "KSM-LAG",
 		"CACHED", "CACHE-DUP", "CACHE-DUP%", "CACHE-MIXED", "HELD-3+",
 	};
@@ -779,14 +869,14 @@ static int print_sets_table(const struct timeline_ctl *ctl)
 		snprintf(cells[0], CELL, "%u", row->series.index);
 		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, row->series.monotonic_ns));
 		format_size(ctl, t->frames, cells[2], CELL);
-		format_size(ctl, t->shared_frames, cells[3], CELL);
+		format_size_pfn(ctl, row, t->shared_frames, cells[3]);
 		format_size(ctl, t->duplicate_frames, cells[4], CELL);
 		format_size(ctl, t->duplicate_frames_nonzero, cells[5], CELL);
-		format_share(t->frames ? share_of(t->duplicate_frames, t->frames) : -1, cells[6]);
+		format_share(share_of(t->duplicate_frames, t->frames), cells[6]);
 		format_size(ctl, row->series.churn, cells[7], CELL);
 		format_size(ctl, row->series.stable_mappings, cells[8], CELL);
-		format_size(ctl, t->ksm_saved, cells[9], CELL);
-		format_share(lag_share(t), cells[10]);
+		format_size_pfn(ctl, row, t->ksm_saved, cells[9]);
+		format_share(lag_share(row), cells[10]);
 		if (ctl->any_cache)
 			format_cache_cells(ctl, &row->cache, &cells[11]);
 		if (add_line(table, pointers, n) < 0)
@@ -809,17 +899,17 @@ static int print_lifetimes_table(const struct timeline_ctl *ctl, const char *tit
 
 	format_size(ctl, l->pages, pages, CELL);
 	format_size(ctl, l->censored_pages, censored_pages, CELL);
-	printf("%s: %" PRIu64 " complete runs (%s savable, summed over their sets), "
-	       "%" PRIu64 " censored (%s)\n", title, l->runs, pages, l->censored_runs,
-	       censored_pages);
+	printf("%s: %" PRIu64 " complete run%s (%s savable, summed over their sets), "
+	       "%" PRIu64 " censored (%s)\n", title, l->runs, plural(l->runs), pages,
+	       l->censored_runs, censored_pages);
 
 	for (size_t i = 0; i < n; i++)
 		pointers[i] = cells[i];
 	for (int i = 0; table && i < lifetime_bins(ctl); i++) {
 		snprintf(cells[0], CELL, "%llds", 1ll << (i + 1));
 		snprintf(cells[1], CELL, "%" PRIu64, l->longer_runs[i]);
-		format_share(l->runs ? share_of(l->longer_runs[i], l->runs) : -1, cells[2]);
-		format_share(l->pages ? share_of(l->longer_pages[i], l->pages) : -1, cells[3]);
+		format_share(share_of(l->longer_runs[i], l->runs), cells[2]);
+		format_share(share_of(l->longer_pages[i], l->pages), cells[3]);
 		snprintf(cells[4], CELL, "%" PRIu64, l->censored_longer_runs[i]);
 		format_size(ctl, l->censored_longer_pages[i], cells[5], CELL);
 		if (add_line(table, pointers, n) < 0)
@@ -862,8 +952,7 @@ static int print_churn_intervals(const struct timeline_ctl *ctl)
 		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, s->monotonic_ns));
 		format_size(ctl, s->common_mappings, cells[2], CELL);
 		format_size(ctl, s->churn, cells[3], CELL);
-		format_share(s->common_mappings ? share_of(s->churn, s->common_mappings) : -1,
-			     cells[4]);
+		format_share(share_of(s->churn, s->common_mappings), cells[4]);
 		format_size(ctl, s->new_mappings, cells[5], CELL);
 		format_size(ctl, s->gone_mappings, cells[6], CELL);
 		format_size(ctl, s->stable_mappings, cells[7], CELL);
@@ -893,8 +982,7 @@ static int print_churn_tasks(const struct timeline_ctl *ctl)
 		snprintf(cells[2], CELL, "%u-%u", t->first_set, t->last_set);
 		format_size(ctl, t->common_mappings, cells[3], CELL);
 		format_size(ctl, t->churn, cells[4], CELL);
-		format_share(t->common_mappings ? share_of(t->churn, t->common_mappings) : -1,
-			     cells[5]);
+		format_share(share_of(t->churn, t->common_mappings), cells[5]);
 		format_size(ctl, t->max_churn, cells[6], CELL);
 		if (add_line(table, pointers, n) < 0)
 			break;
@@ -908,13 +996,18 @@ static int print_churn(const struct timeline_ctl *ctl)
 	int rc;
 
 	printf("Churn: mappings present in two consecutive sets whose content changed; "
-	       "stable: unchanged for %u sets\n", ctl->stable_sets);
+	       "stable: unchanged for %u set%s\n", ctl->stable_sets, plural(ctl->stable_sets));
 	rc = print_churn_intervals(ctl);
 	putchar('\n');
 	if (rc == 0)
 		rc = print_churn_tasks(ctl);
-	printf("Total: %" PRIu64 " of %" PRIu64 " compared mappings changed (%.1f%%)\n",
-	       s->churn, s->common_mappings, share_of(s->churn, s->common_mappings) * 100);
+	if (!s->common_mappings) {
+		printf("Total: no mapping was present in two consecutive sets\n");
+		return rc;
+	}
+	printf("Total: %" PRIu64 " of %" PRIu64 " compared mapping%s changed (%.1f%%)\n",
+	       s->churn, s->common_mappings, plural(s->common_mappings),
+	       share_of(s->churn, s->common_mappings) * 100);
 	return rc;
 }
 
@@ -940,9 +1033,9 @@ static int print_ksm(const struct timeline_ctl *ctl)
 		snprintf(cells[0], CELL, "%u", row->series.index);
 		snprintf(cells[1], CELL, "%.1f", seconds_since(ctl, row->series.monotonic_ns));
 		format_size(ctl, row->totals.ksm_potential, cells[2], CELL);
-		format_size(ctl, row->totals.ksm_saved, cells[3], CELL);
-		format_size(ctl, row->totals.ksm_remaining, cells[4], CELL);
-		format_share(lag_share(&row->totals), cells[5]);
+		format_size_pfn(ctl, row, row->totals.ksm_saved, cells[3]);
+		format_size_pfn(ctl, row, row->totals.ksm_remaining, cells[4]);
+		format_share(lag_share(row), cells[5]);
 		format_size(ctl, row->series.ksm.pages_sharing, cells[6], CELL);
 		snprintf(cells[7], CELL, "%" PRIu64, row->series.ksm.full_scans);
 		if (add_line(table, pointers, n) < 0)
@@ -950,6 +1043,10 @@ static int print_ksm(const struct timeline_ctl *ctl)
 	}
 	rc = print_table(table);
 
+	if (!lag.known_sets) {
+		printf("KSM lag: unknown, every set was taken without PFNs\n");
+		return rc;
+	}
 	if (lag.mean_share < 0) {
 		printf("KSM lag: no set has a KSM potential (no mergeable memory)\n");
 		return rc;

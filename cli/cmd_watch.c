@@ -29,6 +29,9 @@
 
 #define NS_PER_SEC 1000000000ll
 
+/* Distinct scan warnings remembered so that a repeat is not printed again. */
+#define WARNINGS_KEPT 64
+
 struct watch_ctl {
 	struct cli_targets options;	/* as parsed; pids: the --pid processes still running */
 	struct mp_targets targets;	/* resolved at each tick */
@@ -47,6 +50,8 @@ struct watch_ctl {
 	struct mp_pagecache_analysis *cache_analysis;	/* with --page-cache */
 	int64_t first_ns;		/* monotonic start of the first set */
 	uint32_t set;			/* sets taken */
+	char *warnings[WARNINGS_KEPT];	/* scan warnings printed so far */
+	size_t warning_count;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -256,6 +261,12 @@ static int resolve_targets(struct watch_ctl *ctl, pid_t **pids, size_t *count,
 
 /* ------------------------------------------------------------- output */
 
+/* The plural ending of a count: "1 set", "2 sets". */
+static const char *plural(uint64_t count)
+{
+	return count == 1 ? "" : "s";
+}
+
 /* The CSV columns and table cells of the page cache come after the others. */
 static void print_header(const struct watch_ctl *ctl)
 {
@@ -300,6 +311,20 @@ static void print_cache(const struct watch_ctl *ctl, const struct mp_pagecache_r
 	print_pages(ctl, cache->cache_duplicate_frames);
 }
 
+/* A number that needs PFNs: an empty CSV field or "-" in a set taken without them. */
+static void print_pfn_number(const struct watch_ctl *ctl, const struct mp_report *report,
+			     uint64_t pages)
+{
+	if (ctl->csv && report->pfn_valid)
+		printf(",%" PRIu64, pages);
+	else if (ctl->csv)
+		putchar(',');
+	else if (report->pfn_valid)
+		print_pages(ctl, pages);
+	else
+		printf(" %11s", "-");
+}
+
 static void print_set(struct watch_ctl *ctl, const struct mp_report *report,
 		      const struct mp_pagecache_report *cache, uint64_t duration_ns)
 {
@@ -307,19 +332,21 @@ static void print_set(struct watch_ctl *ctl, const struct mp_report *report,
 	double time = (double)(report->info.monotonic_ns - ctl->first_ns) / 1e9;
 
 	if (ctl->csv) {
-		printf("%u,%.3f,%.3f,%zu,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-		       ",%" PRIu64 ",%.3f", ctl->set, time,
-		       (double)report->info.realtime_ns / 1e9, report->task_count, t->frames,
-		       t->shared_frames, t->duplicate_frames, t->duplicate_frames_nonzero,
-		       t->ksm_saved, t->ksm_remaining, (double)duration_ns / 1e6);
+		printf("%u,%.3f,%.3f,%zu,%" PRIu64, ctl->set, time,
+		       (double)report->info.realtime_ns / 1e9, report->task_count, t->frames);
+		print_pfn_number(ctl, report, t->shared_frames);
+		printf(",%" PRIu64 ",%" PRIu64, t->duplicate_frames, t->duplicate_frames_nonzero);
+		print_pfn_number(ctl, report, t->ksm_saved);
+		print_pfn_number(ctl, report, t->ksm_remaining);
+		printf(",%.3f", (double)duration_ns / 1e6);
 	} else {
 		printf("%5u %9.3f %5zu", ctl->set, time, report->task_count);
 		print_pages(ctl, t->frames);
-		print_pages(ctl, t->shared_frames);
+		print_pfn_number(ctl, report, t->shared_frames);
 		print_pages(ctl, t->duplicate_frames);
 		print_pages(ctl, t->duplicate_frames_nonzero);
-		print_pages(ctl, t->ksm_saved);
-		print_pages(ctl, t->ksm_remaining);
+		print_pfn_number(ctl, report, t->ksm_saved);
+		print_pfn_number(ctl, report, t->ksm_remaining);
 		printf(" %8.3fs", (double)duration_ns / 1e9);
 	}
 	print_cache(ctl, cache);
@@ -362,11 +389,33 @@ static void sleep_until(int64_t deadline)
 		;
 }
 
+/*
+ * Remember message as printed; false if it was printed before.  Each scan
+ * repeats some warnings (that PFNs are hidden, for one): a watch prints
+ * them once, with the number of the first set.  Past WARNINGS_KEPT
+ * distinct messages, new ones are printed without being remembered.
+ */
+static bool first_warning(struct watch_ctl *ctl, const char *message)
+{
+	for (size_t i = 0; i < ctl->warning_count; i++) {
+		if (!strcmp(ctl->warnings[i], message))
+			return false;
+	}
+	if (ctl->warning_count < WARNINGS_KEPT) {
+		char *copy = strdup(message);
+
+		if (copy)
+			ctl->warnings[ctl->warning_count++] = copy;
+	}
+	return true;
+}
+
 static void warn_scan(void *ctx, const char *message)
 {
-	const struct watch_ctl *ctl = ctx;
+	struct watch_ctl *ctl = ctx;
 
-	cli_warn("set %u: %s", ctl->set, message);
+	if (first_warning(ctl, message))
+		cli_warn("set %u: %s", ctl->set, message);
 }
 
 /* Take one set into the writer and the analyses, and print its line. */
@@ -421,7 +470,7 @@ static uint64_t next_tick(const struct watch_ctl *ctl, int64_t start, uint64_t t
 	next = (uint64_t)((now - start) / ctl->interval_ns) + 1;
 	cli_warn("set %u overran the interval of %.3fs: skipping %" PRIu64 " tick%s",
 		 ctl->set - 1, (double)ctl->interval_ns / 1e9, next - tick - 1,
-		 next - tick - 1 == 1 ? "" : "s");
+		 plural(next - tick - 1));
 	return next;
 }
 
@@ -444,7 +493,8 @@ static int watch_loop(struct watch_ctl *ctl, const struct mp_sink *sink)
 			return cli_report_error(&error, rc);
 		if (!count && ctl->tasks) {
 			free(pids);
-			cli_warn("every target has exited: stopping after %u sets", ctl->set);
+			cli_warn("every target has exited: stopping after %u set%s", ctl->set,
+				 plural(ctl->set));
 			return 0;
 		}
 		rc = take_set(ctl, pids, count, sink);
@@ -454,7 +504,8 @@ static int watch_loop(struct watch_ctl *ctl, const struct mp_sink *sink)
 		tick = next_tick(ctl, start, tick);
 	}
 	if (stop_signal)
-		cli_warn("stopped by %s after %u sets", strsignal(stop_signal), ctl->set);
+		cli_warn("stopped by %s after %u set%s", strsignal(stop_signal), ctl->set,
+			 plural(ctl->set));
 	return 0;
 }
 
@@ -538,6 +589,8 @@ int cmd_watch(int argc, char **argv)
 		rc = EXIT_RUNTIME;
 	cli_targets_free(&ctl.options);
 	cli_hash_free(&ctl.hash);
+	for (size_t i = 0; i < ctl.warning_count; i++)
+		free(ctl.warnings[i]);
 	if (ferror(stdout) && rc == 0) {
 		cli_warn("write error on standard output");
 		rc = EXIT_RUNTIME;
