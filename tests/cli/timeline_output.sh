@@ -33,8 +33,16 @@ if [ ! -x "$MEMPRINT" ] || [ ! -x "$WORKLOAD" ]; then
 fi
 
 # ---------------------------------------------------------------- usage
-"$MEMPRINT" timeline --help >/dev/null 2>&1
+"$MEMPRINT" timeline --help >"$TMP/help" 2>&1
 check "timeline --help exits 0" [ $? -eq 0 ]
+# As in memprint scan --help and util-linux: options indented by two spaces.
+check "timeline --help indents options as scan does" grep -q '^  -l, --lifetimes ' "$TMP/help"
+check "timeline --help says 'display this help'" grep -q '^  -h, --help  *display this help$' \
+	"$TMP/help"
+check "timeline --help names the man page, not a source file" \
+	[ "$(grep -c 'memprint-timeline(1)' "$TMP/help")" -eq 1 -a "$(grep -c 'docs/' "$TMP/help")" -eq 0 ]
+"$MEMPRINT" watch --help >"$TMP/help" 2>&1
+check "watch --help indents options as scan does" grep -q '^  -i, --interval ' "$TMP/help"
 "$MEMPRINT" timeline >/dev/null 2>&1
 check "timeline without a file is a usage error" [ $? -eq 1 ]
 "$MEMPRINT" timeline --stable-sets 0 x.mps >/dev/null 2>"$TMP/err"
@@ -64,6 +72,9 @@ step() {
 }
 watch 2 && step "fill 0 64 7" && watch 2 && step "unique 0 64 9000" && watch 1
 check "a five-set series was taken" [ $? -eq 0 ]
+"$MEMPRINT" watch --pid "$workload_pid" --interval 50ms --count 2 -o "$TMP/two.mps" \
+	>/dev/null 2>&1
+check "a two-set series was taken" [ $? -eq 0 ]
 echo exit >&3
 exec 3>&- 4<&-
 wait "$workload_pid"
@@ -78,6 +89,25 @@ check "every section prints" [ $? -eq 0 ]
 for heading in "Content lifetime" "Merge lifetime" "Churn:" "KSM lag"; do
 	check "section '$heading' is there" grep -q "$heading" "$TMP/sections"
 done
+"$MEMPRINT" timeline --churn --stable-sets 1 "$TMP/s.mps" >"$TMP/churn" 2>&1
+check "churn heading says 'unchanged for 1 set'" grep -q "unchanged for 1 set\$" "$TMP/churn"
+
+# DUP% is duplicate_frames as a percentage of frames, to one decimal.
+header_line=$(head -1 "$TMP/table")
+check "table names the share of duplicates DUP%, not SAVABLE" \
+	[ "$(grep -c ' DUP% ' <<<"$header_line")" -eq 1 -a "$(grep -c SAVABLE <<<"$header_line")" -eq 0 ]
+"$MEMPRINT" timeline --csv "$TMP/s.mps" >"$TMP/dup.csv" 2>/dev/null
+expected=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+	{ printf "%.1f%%\n", 100 * $col["duplicate_frames"] / $col["frames"] }' "$TMP/dup.csv")
+dup_column=$(tr -s ' ' '\n' <<<"$header_line" | grep -n -x 'DUP%' | cut -d: -f1)
+shown=$(awk -v c="${dup_column:-0}" 'NR > 1 { print $c }' "$TMP/table")
+check "DUP% is duplicate_frames / frames of each set" [ -n "$shown" -a "$shown" = "$expected" ]
+
+# A file cut inside its second set: one complete set.
+size=$(stat -c %s "$TMP/two.mps")
+head -c $((size - 40)) "$TMP/two.mps" >"$TMP/cut.mps"
+"$MEMPRINT" timeline "$TMP/cut.mps" >/dev/null 2>"$TMP/cut.err"
+check "a cut file reports 'the 1 complete set'" grep -q "the 1 complete set before it" "$TMP/cut.err"
 
 # ---------------------------------------------------------------- CSV
 "$MEMPRINT" timeline --csv "$TMP/s.mps" >"$TMP/sets.csv"

@@ -16,7 +16,7 @@ set -u
 top=${MEMPRINT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 memprint=${MEMPRINT:-$top/${BUILD:-build}/memprint}
 holder=$top/${BUILD:-build}/tests/helpers/mp-pc-holder
-count=11
+count=12
 
 echo "1..$count"
 skip_all() {
@@ -115,6 +115,14 @@ check "$(grep -q ',page_cache_frames,' <<<"$header" &&
 table=$("$memprint" timeline "$work/series.mps" 2>&1)
 check "$(grep -q 'CACHE-MIXED' <<<"$table"; echo $?)" "timeline table has the page-cache columns" \
 	"$table"
+
+# HELD-3+ is a size like its neighbours: the frames of contents held 3+ times, in bytes.
+held=$("$memprint" timeline --bytes "$work/series.mps" 2>/dev/null | awk 'NR > 1 { print $NF }')
+expected=$("$memprint" timeline --json "$work/series.mps" 2>&1 | python3 -c 'import json, sys
+for s in json.load(sys.stdin)["sets"]:
+    print(s["page_cache"]["frames_three_plus"] * 4096)' 2>&1)
+check "$([ -n "$held" ] && [ "$held" = "$expected" ]; echo $?)" \
+	"timeline table shows HELD-3+ as the size of its frames" "got: $held, expected: $expected"
 
 output=$("$memprint" analyze --json "$work/series.mps" 2>&1 | python3 -c 'import json, sys
 d = json.load(sys.stdin)
