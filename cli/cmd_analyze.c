@@ -46,7 +46,7 @@ static void analyze_help(void)
 	      "                             else 256)\n"
 	      "      --use-zero-pages on|off  whether KSM maps zero-filled pages to the zero\n"
 	      "                             page (default: as in the set)\n"
-	      "  -h, --help            print this help and exit\n"
+	      "  -h, --help            display this help\n"
 	      "\nExit status: 0 success, 1 usage error, 2 runtime failure (an unreadable or\n"
 	      "corrupt file: the sets before the fault are still reported).\n", stdout);
 }

@@ -34,7 +34,7 @@ static void dump_help(void)
 	      "one line per record.\n"
 	      "\nOptions:\n"
 	      "  -J, --json     print JSON instead of text\n"
-	      "  -h, --help     print this help and exit\n"
+	      "  -h, --help     display this help\n"
 	      "\nExit status: 0 success, 1 usage error, 2 runtime failure (an unreadable or\n"
 	      "damaged file: the complete sets before the damage are still printed).\n", stdout);
 }

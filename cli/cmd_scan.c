@@ -16,7 +16,6 @@ enum {
 	OPT_BYTES,
 	OPT_BY,
 	OPT_FREEZE,
-	OPT_COMPRESS,
 	OPT_SYSROOT,
 };
 
@@ -48,9 +47,9 @@ static void scan_help(void)
 	      "\nScan:\n"
 	      "      --freeze          stop the targets while they are scanned\n"
 	      "  -o, --output FILE     also write the snapshot to FILE (mode 0600)\n"
-	      "      --compress        compress the snapshot file with zstd\n"
+	      "  -z, --compress        compress the snapshot file with zstd\n"
 	      "      --sysroot DIR     read /proc and /sys under DIR\n"
-	      "  -h, --help            print this help and exit\n"
+	      "  -h, --help            display this help\n"
 	      "\nExit status: 0 success, 1 usage error, 2 runtime failure or a target that\n"
 	      "could not be read (the rest is still reported).\n", stdout);
 }
@@ -69,7 +68,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 		{ "by", required_argument, NULL, OPT_BY },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "output", required_argument, NULL, 'o' },
-		{ "compress", no_argument, NULL, OPT_COMPRESS },
+		{ "compress", no_argument, NULL, 'z' },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -78,7 +77,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "Jbo:h", options,
+	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "Jbo:zh", options,
 				  NULL)) != -1) {
 		rc = cli_targets_option(&cmd->targets, opt, optarg, "scan");
 		if (rc == 0)
@@ -112,7 +111,7 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 		case 'o':
 			cmd->snapshot_path = optarg;
 			break;
-		case OPT_COMPRESS:
+		case 'z':
 			cmd->compress = true;
 			break;
 		case OPT_SYSROOT:

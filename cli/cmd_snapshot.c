@@ -10,7 +10,6 @@
 
 enum {
 	OPT_SOURCE = CLI_OPT_SHARED_END,
-	OPT_COMPRESS,
 	OPT_APPEND,
 	OPT_FREEZE,
 	OPT_SYSROOT,
@@ -47,11 +46,11 @@ static void snapshot_help(void)
 	      "      --source SOURCE   procfs (default: /proc, no module) or kmod (memprint.ko,\n"
 	      "                        whose default hash is xxh64)\n"
 	      "      --physical        add a set of every System RAM frame (--source kmod)\n"
-	      "      --compress        compress the blocks with zstd\n"
+	      "  -z, --compress        compress the blocks with zstd\n"
 	      "      --append          add the set to the sets already in FILE\n"
 	      "      --freeze          stop the targets while they are scanned (procfs)\n"
 	      "      --sysroot DIR     read /proc and /sys under DIR\n"
-	      "  -h, --help            print this help and exit\n"
+	      "  -h, --help            display this help\n"
 	      "\nExit status: 0 success, 1 usage error, 2 runtime failure or a target that\n"
 	      "could not be read (the rest is still written).\n", stdout);
 }
@@ -77,7 +76,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 		CLI_HASH_LONG_OPTIONS,
 		{ "output", required_argument, NULL, 'o' },
 		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "compress", no_argument, NULL, OPT_COMPRESS },
+		{ "compress", no_argument, NULL, 'z' },
 		{ "append", no_argument, NULL, OPT_APPEND },
 		{ "freeze", no_argument, NULL, OPT_FREEZE },
 		{ "sysroot", required_argument, NULL, OPT_SYSROOT },
@@ -88,7 +87,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 	int opt, rc;
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "o:h", options,
+	while ((opt = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "o:zh", options,
 				  NULL)) != -1) {
 		rc = cli_targets_option(&cmd->targets, opt, optarg, "snapshot");
 		if (rc == 0)
@@ -105,7 +104,7 @@ static int snapshot_parse(struct snapshot_command *cmd, int argc, char **argv)
 			if (parse_source(cmd, optarg))
 				return EXIT_USAGE;
 			break;
-		case OPT_COMPRESS:
+		case 'z':
 			cmd->writer.compress = true;
 			break;
 		case OPT_APPEND:
