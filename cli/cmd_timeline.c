@@ -200,7 +200,8 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 		.set_done_ctx = ctl,
 	};
 	struct mp_analysis_options analysis_options = { .use_zero_pages = -1 };
-	struct mp_sink sinks[2];
+	struct mp_sink sinks[3];
+	size_t count = 0;
 	int rc;
 
 	rc = series_analysis_start(&ctl->analysis, ctl->path, &analysis_options, &ctl->error);
@@ -213,10 +214,12 @@ static int open_sinks(struct timeline_ctl *ctl, struct mp_tee **tee)
 	if (rc < 0)
 		return rc;
 
-	/* The page-cache analysis first, so that its row is ready when the timeline ends a set. */
-	sinks[0] = timeline_cache_sink(ctl->cache);
-	sinks[1] = mp_timeline_sink(ctl->timeline);
-	return mp_tee_open(tee, sinks, 2);
+	/* The analyses first, so that their rows are ready when the timeline ends a set. */
+	if (series_analysis_sink(ctl->analysis, &sinks[count]))
+		count++;
+	sinks[count++] = timeline_cache_sink(ctl->cache);
+	sinks[count++] = mp_timeline_sink(ctl->timeline);
+	return mp_tee_open(tee, sinks, count);
 }
 
 /* The timeline's message, if it failed; NULL before it was opened. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "series_analysis.h"
@@ -22,6 +23,7 @@
 
 struct series_analysis {
 	pthread_t thread;
+	bool threaded;			/* false: the caller feeds the analysis (a pipe) */
 	char *path;
 	struct mp_reader *reader;	/* used by the thread only, once it runs */
 	struct mp_analysis *analysis;
@@ -130,6 +132,8 @@ int series_analysis_start(struct series_analysis **analysis, const char *path,
 			  const struct mp_analysis_options *options, struct mp_error *error)
 {
 	struct series_analysis *sa = calloc(1, sizeof(*sa));
+	struct mp_error open_error = { 0 };
+	struct stat st;
 	int rc;
 
 	*analysis = NULL;
@@ -143,16 +147,20 @@ int series_analysis_start(struct series_analysis **analysis, const char *path,
 	/*
 	 * Open the file here, not on the thread: ISA-L picks its CRC code at
 	 * the first call and stores the choice, which two threads must not
-	 * do at once.
+	 * do at once.  A pipe cannot be read twice: the caller feeds it.
 	 */
 	rc = mp_analysis_open(&sa->analysis, options, error);
-	if (rc == 0)
-		rc = mp_reader_open(&sa->reader, path, error);
-	if (rc == 0) {
-		rc = -pthread_create(&sa->thread, NULL, run, sa);
-		if (rc < 0)
-			fail(error, rc, "%s: cannot start the analysis thread: %s", path,
-			     strerror(-rc));
+	if (rc == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    mp_reader_open(&sa->reader, path, &open_error) == 0)
+		sa->threaded = pthread_create(&sa->thread, NULL, run, sa) == 0;
+	/*
+	 * Without a thread (a file this reader cannot open, whose error the
+	 * caller's reader reports, or no thread to be had) the caller feeds
+	 * the analysis.
+	 */
+	if (rc == 0 && !sa->threaded) {
+		mp_reader_close(sa->reader);
+		sa->reader = NULL;
 	}
 	if (rc < 0) {
 		free_analysis(sa);
@@ -162,12 +170,22 @@ int series_analysis_start(struct series_analysis **analysis, const char *path,
 	return 0;
 }
 
+bool series_analysis_sink(struct series_analysis *sa, struct mp_sink *sink)
+{
+	if (sa->threaded)
+		return false;
+	*sink = mp_analysis_sink(sa->analysis);
+	return true;
+}
+
 int series_analysis_next(struct series_analysis *sa, struct mp_report **report,
 			 struct mp_error *error)
 {
 	int rc = 0;
 
 	*report = NULL;
+	if (!sa->threaded)
+		return mp_analysis_report(sa->analysis, report, error);
 	pthread_mutex_lock(&sa->lock);
 	while (!sa->count && !sa->finished)
 		pthread_cond_wait(&sa->changed, &sa->lock);
@@ -192,11 +210,13 @@ void series_analysis_stop(struct series_analysis *sa)
 {
 	if (!sa)
 		return;
-	pthread_mutex_lock(&sa->lock);
-	sa->stop = true;
-	pthread_cond_broadcast(&sa->changed);
-	pthread_mutex_unlock(&sa->lock);
-	pthread_join(sa->thread, NULL);
+	if (sa->threaded) {
+		pthread_mutex_lock(&sa->lock);
+		sa->stop = true;
+		pthread_cond_broadcast(&sa->changed);
+		pthread_mutex_unlock(&sa->lock);
+		pthread_join(sa->thread, NULL);
+	}
 
 	while (sa->count) {
 		mp_report_free(sa->queue[sa->first]);

@@ -19,10 +19,17 @@ struct series_analysis;
 
 /*
  * Start analysing the sets of path.  Returns 0, or a negative errno value
- * with error filled when the thread could not start.
+ * with error filled when the analysis could not be set up.
  */
 int series_analysis_start(struct series_analysis **analysis, const char *path,
 			  const struct mp_analysis_options *options, struct mp_error *error);
+
+/*
+ * Get the sink to feed the sets into, before the timeline, when no thread
+ * reads the file: a pipe, which cannot be read twice, or a file that the
+ * caller's reader will reject.  Returns false when the thread reads it.
+ */
+bool series_analysis_sink(struct series_analysis *analysis, struct mp_sink *sink);
 
 /*
  * Wait for the report of the next set.  Returns 0 with *report (the caller
