@@ -11,6 +11,7 @@
  * and memprint timeline.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -46,11 +47,11 @@ static void print_help(void)
 	      "The page loads nothing from outside: figures, styles and data are inline.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -o, --output FILE  the HTML file to write (required)\n"
-	      "      --png DIR      also write each figure as DIR/NAME.png\n"
-	      "      --svg DIR      also write each figure as DIR/NAME.svg\n"
+	      "  -o, --output FILE  the HTML file to write, mode 0600 (required)\n"
+	      "      --png DIR      also write each figure as DIR/NAME.png (mode 0600)\n"
+	      "      --svg DIR      also write each figure as DIR/NAME.svg (mode 0600)\n"
 	      "      --top N        rows and bars of the task and file breakdowns (default 10)\n"
-	      "  -h, --help         show this help and exit\n"
+	      "  -h, --help         display this help\n"
 	      "\n"
 	      "A FILE whose first non-blank byte is '{' is read as a hashbench JSON result;\n"
 	      "any other as a snapshot file.  Figures are drawn by gnuplot.\n"
@@ -161,18 +162,49 @@ static int read_whole(const char *path, unsigned char **data, size_t *size)
 
 /* ------------------------------------------------------------- figures */
 
+/*
+ * Open path for writing with mode 0600, as the snapshot writer does: the
+ * report names commands, files and paths of the scanned tasks.  An
+ * existing regular file that others could read is made private too.
+ */
+static int open_private(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0077) &&
+	    fchmod(fd, 0600) < 0) {
+		int rc = -errno;
+
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* gnuplot writes into the file it is given and keeps its mode: create it 0600 first. */
 static int write_figure_file(const struct plot *plot, enum plot_format format, const char *dir)
 {
 	char path[PATH_MAX];
+	int fd;
 
 	if (!dir)
 		return 0;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		cli_warn("cannot create %s: %s", dir, strerror(errno));
 		return -errno;
 	}
 	snprintf(path, sizeof(path), "%s/%s.%s", dir, plot->name, format == PLOT_PNG ? "png" :
 		 "svg");
+	fd = open_private(path);
+	if (fd < 0) {
+		cli_warn("cannot write %s: %s", path, strerror(-fd));
+		return fd;
+	}
+	close(fd);
 	return plot_render(plot, format, path);
 }
 
@@ -295,15 +327,26 @@ static int read_inputs(struct report_ctl *ctl, int argc, char **argv)
 
 static int open_output(struct report_ctl *ctl)
 {
+	int fd;
+
 	snprintf(ctl->tmpdir, sizeof(ctl->tmpdir), "/tmp/memprint-report.XXXXXX");
 	if (!mkdtemp(ctl->tmpdir)) {
 		cli_warn("cannot create a temporary directory: %s", strerror(errno));
 		ctl->tmpdir[0] = '\0';
 		return EXIT_RUNTIME;
 	}
-	ctl->html = fopen(ctl->output, "w");
+	fd = open_private(ctl->output);
+	if (fd >= 0) {
+		ctl->html = fdopen(fd, "w");
+		if (!ctl->html) {
+			int rc = -errno;
+
+			close(fd);
+			fd = rc;
+		}
+	}
 	if (!ctl->html) {
-		cli_warn("cannot write %s: %s", ctl->output, strerror(errno));
+		cli_warn("cannot write %s: %s", ctl->output, strerror(-fd));
 		return EXIT_RUNTIME;
 	}
 	return 0;

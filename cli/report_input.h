@@ -9,6 +9,7 @@
 
 #include "memprint.h"
 #include "report_plot.h"
+#include "timeline_cache.h"
 
 enum input_type { INPUT_SNAPSHOT, INPUT_HASHBENCH };
 
@@ -16,6 +17,8 @@ enum input_type { INPUT_SNAPSHOT, INPUT_HASHBENCH };
 struct report_row {
 	struct mp_timeline_set series;
 	struct mp_totals totals;
+	bool pfn_valid;			/* else the numbers that need PFNs are unknown */
+	struct timeline_cache_row cache;	/* present when the set includes the page cache */
 };
 
 /* One hash of a hashbench result. */
@@ -35,6 +38,8 @@ struct report_input {
 	struct mp_report *last;		/* the analysis of the last set */
 	struct mp_timeline_summary *summary;
 	struct series_analysis *analysis;	/* of the sets, while they are read */
+	struct timeline_cache *cache;	/* page-cache analysis, while they are read */
+	bool any_cache;			/* a set includes the page cache */
 	struct mp_error error;
 
 	/* hashbench result */

@@ -101,10 +101,14 @@ static void put_data(FILE *gp, const struct plot *plot)
 
 static void put_lines(FILE *gp, const struct plot *plot)
 {
-	/* A fixed x range on a log scale: one point alone gives an empty range. */
+	/*
+	 * A fixed x range on a log scale, from 1 to the last point, so that the
+	 * axis ends at the last threshold memprint timeline prints (the points
+	 * start at 2, so one point alone still gives a range).
+	 */
 	if (plot->logx)
 		fprintf(gp, "set logscale x 2\nset xrange [1:%.9g]\n",
-			2 * plot->x[plot->point_count - 1]);
+			plot->x[plot->point_count - 1] > 1 ? plot->x[plot->point_count - 1] : 2);
 	else
 		fputs("set xrange [0:*]\n", gp);
 	/* Markers only on short lines, because each marker is an SVG element. */

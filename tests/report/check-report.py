@@ -14,6 +14,13 @@ check-report.py analyze PAGE INDEX ANALYZE.json
                                      memprint analyze --json of a one-set file
 check-report.py delta PAGE KEY SET BASE EXPECTED
                                      the plotted KEY of SET minus that of BASE
+check-report.py axis PAGE FIGURE TIMELINE.json
+                                     the largest x tic of the lifetimes FIGURE is
+                                     the last threshold of memprint timeline --json
+check-report.py unknown PAGE KEY..   the first summary shows KEY as "unknown"
+check-report.py null-points PAGE INDEX KEY..
+                                     every point of input INDEX has KEY null
+check-report.py cache PAGE KEY=N..   the last set's page cache of the first input
 check-report.py colours PNG MIN      the screenshot has at least MIN colours
 Exits 0 when the check holds, 1 with the reason on stderr otherwise.
 """
@@ -92,6 +99,10 @@ def check_golden(html, timeline_path):
         for key, value in point.items():
             if key == "time":
                 same = abs(value - row["time"]) < 0.0015
+            elif key == "page_cache":
+                # The drawn page-cache numbers, a part of those timeline prints.
+                theirs = row[key] or {}
+                same = all(theirs.get(k) == v for k, v in value.items())
             else:
                 same = value == row[key]
             if not same:
@@ -101,7 +112,12 @@ def check_golden(html, timeline_path):
         theirs = timeline["lifetimes"][kind]["longer_than"]
         for mine, row in zip(data["lifetimes"][kind], theirs):
             for key in ("seconds", "pages_share", "runs_share"):
-                if abs(mine[key] - row[key]) > 1e-9:
+                # Without a complete run a share is unknown: null in both.
+                if mine[key] is None or row[key] is None:
+                    if mine[key] is not row[key]:
+                        fail("%s lifetime %ss: %s %s, timeline %s" %
+                             (kind, row["seconds"], key, mine[key], row[key]))
+                elif abs(mine[key] - row[key]) > 1e-9:
                     fail("%s lifetime %ss: %s %s, timeline %s" %
                          (kind, row["seconds"], key, mine[key], row[key]))
                 compared += 1
@@ -140,6 +156,62 @@ def check_analyze(html, index, analyze_path):
             fail("%s is %s, analyze says %s" % (key, value, theirs))
     if len(mine) < 18:
         fail("only %d keys in the summary" % len(mine))
+
+
+def figure_svg(html, name):
+    match = re.search(r'<figure id="%s" data-series="\d+">\s*<img[^>]*'
+                      r'src="data:image/svg\+xml;base64,([^"]+)"' % re.escape(name), html)
+    if not match:
+        fail("figure %s missing" % name)
+    return base64.b64decode(match.group(1)).decode("utf-8")
+
+
+def check_axis(html, name, timeline_path):
+    # gnuplot's SVG draws each x tic as a short path, then its label centred under it.
+    svg = figure_svg(html, name)
+    tics = [float(t) for t in re.findall(
+        r"<path stroke='black'  d='M[\d.]+,[\d.]+ L[\d.]+,[\d.]+ M[^']*'/>\s*"
+        r'<g transform="translate\([^)]*\)"[^>]*text-anchor="middle">\s*'
+        r'<text>\s*([\d.]+)</text>', svg)]
+    with open(timeline_path) as f:
+        thresholds = [row["seconds"] for row in
+                      json.load(f)["lifetimes"]["content"]["longer_than"]]
+    if not tics or max(tics) != max(thresholds):
+        fail("x tics %s, timeline's thresholds %s" % (tics, thresholds))
+
+
+def check_unknown(html, keys):
+    for key in keys:
+        match = re.search(r'<tr><td>[^<]*</td><td><code>%s</code></td>(.*?)</tr>' % key, html)
+        if not match:
+            fail("no summary row %s" % key)
+        cells = re.findall(r'<td class="n">([^<]*)</td>', match.group(1))
+        if cells != ["unknown"] * 3:
+            fail("%s shows %s" % (key, cells))
+
+
+def check_null_points(html, index, keys):
+    points = data_block(html)["inputs"][index - 1]["points"]
+    if not points:
+        fail("no points")
+    for p, point in enumerate(points):
+        for key in keys:
+            if point[key] is not None:
+                fail("point %d: %s is %s, not null" % (p, key, point[key]))
+
+
+def check_cache(html, expected):
+    mine = data_block(html)["inputs"][0].get("last_set_page_cache")
+    if mine is None:
+        fail("no last_set_page_cache")
+    for item in expected:
+        key, value = item.split("=")
+        if mine[key] != int(value):
+            fail("%s is %s, expected %s" % (key, mine[key], value))
+        table = html[html.find('<table class="page-cache">'):]
+        row = re.search(r'<td><code>%s</code></td><td class="n">(\d+)</td>' % key, table)
+        if not row or int(row.group(1)) != int(value):
+            fail("the table shows %s as %s, expected %s" % (key, row and row.group(1), value))
 
 
 def check_delta(html, key, at, base, expected):
@@ -207,6 +279,14 @@ def main():
     elif what == "delta":
         check_delta(page(path), sys.argv[3], int(sys.argv[4]), int(sys.argv[5]),
                     int(sys.argv[6]))
+    elif what == "axis":
+        check_axis(page(path), sys.argv[3], sys.argv[4])
+    elif what == "unknown":
+        check_unknown(page(path), sys.argv[3:])
+    elif what == "null-points":
+        check_null_points(page(path), int(sys.argv[3]), sys.argv[4:])
+    elif what == "cache":
+        check_cache(page(path), sys.argv[3:])
     elif what == "colours":
         count = png_colours(path)
         if count < int(sys.argv[3]):
