@@ -462,6 +462,16 @@ static void format_size(const struct hashbench_ctl *ctl, uint64_t bytes, char *t
 		snprintf(text, size, "%.1f %s", value, units[unit]);
 }
 
+static bool exact(const struct mp_hashbench_result *r)
+{
+	return !r->false_positive_pages && !r->false_positive_groups;
+}
+
+static size_t digest_bits(const struct mp_hashbench_result *r)
+{
+	return mp_hash_digest_size(r->hash) * 8;
+}
+
 /* The fastest measured algorithm without false-positive pages, or NULL. */
 static const struct mp_hashbench_result *fastest_exact(const struct mp_hashbench_result *results,
 						       size_t count)
@@ -469,12 +479,109 @@ static const struct mp_hashbench_result *fastest_exact(const struct mp_hashbench
 	const struct mp_hashbench_result *best = NULL;
 
 	for (size_t i = 0; i < count; i++) {
-		if (results[i].false_positive_pages || results[i].false_positive_groups)
+		if (!exact(&results[i]))
 			continue;
 		if (!best || results[i].bytes_per_second > best->bytes_per_second)
 			best = &results[i];
 	}
 	return best;
+}
+
+/*
+ * Throughputs closer than this are a tie: on a shared machine the best of
+ * a few passes still varies by some percent from run to run.
+ */
+#define TIE_PERCENT 3.0
+#define RECOMMEND_MIN_BITS 64
+
+/*
+ * Pick the hash to recommend: of those with digests of at least 64 bits
+ * and no false positive, the fastest; of those within TIE_PERCENT of it,
+ * the one with the widest digest (then the fastest).  A 32-bit digest is
+ * never recommended: it collides at the birthday rate, however clean one
+ * run was.  Returns NULL when no hash qualifies.
+ */
+static const struct mp_hashbench_result *recommend(const struct mp_hashbench_result *results,
+						   size_t count)
+{
+	const struct mp_hashbench_result *fastest = NULL, *best = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct mp_hashbench_result *r = &results[i];
+
+		if (exact(r) && digest_bits(r) >= RECOMMEND_MIN_BITS &&
+		    (!fastest || r->bytes_per_second > fastest->bytes_per_second))
+			fastest = r;
+	}
+	for (size_t i = 0; fastest && i < count; i++) {
+		const struct mp_hashbench_result *r = &results[i];
+
+		if (!exact(r) || digest_bits(r) < RECOMMEND_MIN_BITS ||
+		    r->bytes_per_second < fastest->bytes_per_second * (1 - TIE_PERCENT / 100))
+			continue;
+		if (!best || digest_bits(r) > digest_bits(best) ||
+		    (digest_bits(r) == digest_bits(best) &&
+		     r->bytes_per_second > best->bytes_per_second))
+			best = r;
+	}
+	return best;
+}
+
+/* The fastest hash of the run, when it has a 32-bit digest and no false positive. */
+static const struct mp_hashbench_result *fastest_narrow(const struct mp_hashbench_result *results,
+							size_t count)
+{
+	const struct mp_hashbench_result *fastest = NULL;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!fastest || results[i].bytes_per_second > fastest->bytes_per_second)
+			fastest = &results[i];
+	}
+	if (fastest && exact(fastest) && digest_bits(fastest) <= 32)
+		return fastest;
+	return NULL;
+}
+
+/* Expected collisions of a 32-bit digest among n distinct contents: n^2 / 2^33. */
+static double birthday_collisions(uint64_t contents)
+{
+	return (double)contents * (double)contents / 8589934592.0;
+}
+
+static void print_verdict(const struct mp_hashbench_summary *s,
+			  const struct mp_hashbench_result *results, size_t count)
+{
+	const struct mp_hashbench_result *best = recommend(results, count);
+	const struct mp_hashbench_result *top = fastest_exact(results, count);
+	const struct mp_hashbench_result *narrow = fastest_narrow(results, count);
+
+	if (best && top && top != best && digest_bits(top) >= RECOMMEND_MIN_BITS)
+		printf("\nRecommended: %s (%.2f GB/s, %zu-bit digest, no false positive): "
+		       "within %.0f %% of %s (%.2f GB/s), a tie, with a wider digest\n",
+		       mp_hash_name(best->hash), best->bytes_per_second / 1e9, digest_bits(best),
+		       TIE_PERCENT, mp_hash_name(top->hash), top->bytes_per_second / 1e9);
+	else if (best)
+		printf("\nRecommended: %s (%.2f GB/s, %zu-bit digest): the fastest hash of at "
+		       "least %d bits without false positives\n", mp_hash_name(best->hash),
+		       best->bytes_per_second / 1e9, digest_bits(best), RECOMMEND_MIN_BITS);
+	else
+		printf("\nNo hash of at least %d bits without false positives was measured.\n",
+		       RECOMMEND_MIN_BITS);
+	if (!narrow)
+		return;
+	printf("Fastest of the run: %s (%.2f GB/s), without false positives here, but a "
+	       "32-bit digest\nis expected to collide n^2/2^33 = %.3g times among the "
+	       "%" PRIu64 " distinct contents\nof this run, and 4 times as often at twice the "
+	       "memory", mp_hash_name(narrow->hash), narrow->bytes_per_second / 1e9,
+	       birthday_collisions(s->contents), s->contents);
+	for (size_t i = 0; i < count; i++) {
+		if (!exact(&results[i]) && digest_bits(&results[i]) <= 32) {
+			printf(" (%s, also 32-bit, collided in this run)",
+			       mp_hash_name(results[i].hash));
+			break;
+		}
+	}
+	printf(".\n");
 }
 
 static void add_cell(struct libscols_line *line, size_t column, const char *format, ...)
@@ -528,7 +635,6 @@ static void print_table(const struct hashbench_ctl *ctl, const struct mp_hashben
 			const struct mp_hashbench_result *read,
 			const struct mp_hashbench_result *results)
 {
-	const struct mp_hashbench_result *best = fastest_exact(results, ctl->hash_count);
 	struct libscols_table *table = scols_new_table();
 	char size[32];
 
@@ -537,8 +643,9 @@ static void print_table(const struct hashbench_ctl *ctl, const struct mp_hashben
 	printf("Pages:     %" PRIu64 " (%s), %" PRIu64 " zero-filled, %" PRIu64
 	       " distinct contents, %" PRIu64 " duplicate pages\n",
 	       s->pages, size, s->zero_filled_pages, s->contents, s->duplicate_pages);
-	printf("Timing:    one core, best of %u rounds after a warm-up round, each round one\n"
-	       "           pass of every algorithm in turn\n\n", ctl->repeat);
+	printf("Timing:    one core, best of %u round%s after a warm-up round, each round one\n"
+	       "           pass of every algorithm in turn\n\n", ctl->repeat,
+	       ctl->repeat == 1 ? "" : "s");
 	if (!table)
 		return;
 	for (size_t i = 0; i < sizeof(table_columns) / sizeof(table_columns[0]); i++)
@@ -549,11 +656,7 @@ static void print_table(const struct hashbench_ctl *ctl, const struct mp_hashben
 	scols_print_table(table);
 	scols_unref_table(table);
 
-	if (best)
-		printf("\nFastest without false positives: %s (%.2f GB/s)\n",
-		       mp_hash_name(best->hash), best->bytes_per_second / 1e9);
-	else
-		printf("\nEvery algorithm measured had false positives.\n");
+	print_verdict(s, results, ctl->hash_count);
 	if (s->reference_collisions)
 		printf("Note: %" PRIu64 " sha256 digests are shared by different contents.\n",
 		       s->reference_collisions);
@@ -596,11 +699,21 @@ static void print_json_result(const struct mp_hashbench_result *r,
 	       last ? "" : ",");
 }
 
+/* A member whose value is the name of a hash, or null. */
+static void print_json_name(const char *key, const struct mp_hashbench_result *r)
+{
+	if (r)
+		printf("  \"%s\": \"%s\",\n", key, mp_hash_name(r->hash));
+	else
+		printf("  \"%s\": null,\n", key);
+}
+
 static void print_json(const struct hashbench_ctl *ctl, const struct mp_hashbench_summary *s,
 		       const struct mp_hashbench_result *read,
 		       const struct mp_hashbench_result *results)
 {
 	const struct mp_hashbench_result *best = fastest_exact(results, ctl->hash_count);
+	const struct mp_hashbench_result *narrow = fastest_narrow(results, ctl->hash_count);
 
 	printf("{\n  \"source\": ");
 	print_json_string(ctl->source);
@@ -617,11 +730,12 @@ static void print_json(const struct hashbench_ctl *ctl, const struct mp_hashbenc
 	printf("},\n  \"hashes\": [\n");
 	for (size_t i = 0; i < ctl->hash_count; i++)
 		print_json_result(&results[i], read, i + 1 == ctl->hash_count);
-	printf("  ],\n  \"fastest_exact\": ");
-	if (best)
-		printf("\"%s\"\n}\n", mp_hash_name(best->hash));
-	else
-		printf("null\n}\n");
+	printf("  ],\n");
+	print_json_name("fastest_exact", best);
+	print_json_name("recommended", recommend(results, ctl->hash_count));
+	printf("  \"tie_percent\": %.0f,\n", TIE_PERCENT);
+	print_json_name("fastest_32bit_exact", narrow);
+	printf("  \"birthday_collisions_32bit\": %.6g\n}\n", birthday_collisions(s->contents));
 }
 
 static void print_csv(const struct hashbench_ctl *ctl, const struct mp_hashbench_result *read,

@@ -16,7 +16,7 @@ check() { # NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected: $2" "actual:   $3"; fi
 }
 
-echo "1..12"
+echo "1..18"
 dir=$(mktemp -d /tmp/memprint-hashbench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 if ! "$CRAFT" "$dir"; then
@@ -70,6 +70,49 @@ capped=$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["pages"], 
 check "max-memory stops reading" "0 10 7 True" "$status $capped"
 check "max-memory warning" "memprint: read the first 10 of 16 pages: --max-memory is 40.0 KiB; the rest was not measured" "$err"
 fi
+
+# The verdict weighs digest width.  On the crafted image crc32 collides
+# once and crc32c not at all, and both have 32-bit digests, so neither is
+# recommended however fast it ran.  13 distinct contents give a 32-bit
+# digest 13^2 / 2^33 = 1.96742e-08 expected collisions.
+verdict() { # the verdict's JSON members for --hash $1
+	"$MEMPRINT" hashbench --image "$dir/pages.raw" --repeat 1 --json --hash "$1" |
+		python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(d["recommended"], d["fastest_32bit_exact"] is not None, d["birthday_collisions_32bit"])'
+}
+if ! command -v python3 >/dev/null; then
+	for name in "32-bit hashes are never recommended" "a 64-bit hash beats faster 32-bit ones" \
+		    "the verdict follows the tie rule"; do
+		skip_json "$name"
+	done
+else
+	check "32-bit hashes are never recommended" "None True 1.96742e-08" "$(verdict crc32c)"
+	check "a 64-bit hash beats faster 32-bit ones" "xxh3" \
+		"$(verdict crc32,crc32c,xxh3 | cut -d' ' -f1)"
+	# The rule again, in Python, on the run's own numbers: the fastest exact
+	# hash of 64 bits or more, or a wider one within 3 % of it.
+	rule=$("$MEMPRINT" hashbench --image "$dir/pages.raw" --repeat 1 --json |
+		python3 -c 'import json, sys
+d = json.load(sys.stdin)
+ok = [h for h in d["hashes"] if h["digest_bits"] >= 64 and not h["false_positive_pages"]
+      and not h["false_positive_groups"]]
+top = max(h["gb_per_s"] for h in ok)
+ties = [h for h in ok if h["gb_per_s"] >= top * 0.97]
+best = max(ties, key=lambda h: (h["digest_bits"], h["gb_per_s"]))
+print(best["hash"] == d["recommended"] or (best["hash"], d["recommended"]))')
+	check "the verdict follows the tie rule" "True" "$rule"
+fi
+
+table=$("$MEMPRINT" hashbench --image "$dir/pages.raw" --repeat 1 --hash crc32c)
+check "the table gives no 32-bit recommendation" \
+	"No hash of at least 64 bits without false positives was measured." \
+	"$(grep '^No hash' <<<"$table")"
+check "the table gives the birthday bound" "is expected to collide n^2/2^33 = 1.97e-08 times" \
+	"$(grep -o 'is expected to collide.*times' <<<"$table")"
+# docs/hashbench.md shows the header of a default run (--repeat 5).
+timing=$("$MEMPRINT" hashbench --image "$dir/pages.raw" --hash xxh3 | grep '^Timing:')
+check "the docs show the timing line" "1" "$(grep -cxF -- "$timing" docs/hashbench.md)"
 
 run_error() { # expected status and stderr of a failing run
 	local out
