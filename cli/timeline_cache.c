@@ -167,11 +167,17 @@ static const struct cache_field fields[] = {
 
 #define FIELD_COUNT (sizeof(fields) / sizeof(fields[0]))
 
+/* Print a field's value; a percentage of no frames is unknown: empty in CSV, null in JSON. */
 static void print_value(FILE *out, const struct timeline_cache_row *row,
-			const struct cache_field *field)
+			const struct cache_field *field, bool json)
 {
 	uint64_t value;
 
+	if (field->offset == PERCENT && !row->frames) {
+		if (json)
+			fputs("null", out);
+		return;
+	}
 	if (field->offset == PERCENT) {
 		fprintf(out, "%.2f", timeline_cache_duplicate_percent(row));
 		return;
@@ -192,7 +198,7 @@ void timeline_cache_print_csv(FILE *out, const struct timeline_cache_row *row)
 	for (size_t f = 0; f < FIELD_COUNT; f++) {
 		fputc(',', out);
 		if (row->present)
-			print_value(out, row, &fields[f]);
+			print_value(out, row, &fields[f], false);
 	}
 }
 
@@ -205,7 +211,7 @@ void timeline_cache_print_json(FILE *out, const struct timeline_cache_row *row)
 	fputs(",\"page_cache\":{", out);
 	for (size_t f = 0; f < FIELD_COUNT; f++) {
 		fprintf(out, "%s\"%s\":", f ? "," : "", fields[f].key);
-		print_value(out, row, &fields[f]);
+		print_value(out, row, &fields[f], true);
 	}
 	fputc('}', out);
 }

@@ -16,7 +16,7 @@ set -u
 top=${MEMPRINT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 memprint=${MEMPRINT:-$top/${BUILD:-build}/memprint}
 holder=$top/${BUILD:-build}/tests/helpers/mp-pc-holder
-count=12
+count=13
 
 echo "1..$count"
 skip_all() {
@@ -152,3 +152,14 @@ check "$(! grep -q page_cache "$work/tasks.csv"; echo $?)" "watch without --page
 output=$("$memprint" timeline --json "$work/tasks.mps" 2>&1; "$memprint" timeline --csv "$work/tasks.mps" 2>&1)
 check "$(! grep -q page_cache <<<"$output"; echo $?)" "timeline of task sets: no page-cache keys" \
 	"$(head -c 300 <<<"$output")"
+
+# A directory with no file: the page cache of the set has no frames, so the
+# share of duplicates among them is unknown (null), not 0.
+mkdir "$work/empty"
+"$memprint" watch --page-cache "$work/empty" --interval 100ms --count 1 -o "$work/empty.mps" \
+	>/dev/null 2>&1
+output=$("$memprint" timeline --json "$work/empty.mps" 2>&1 | python3 -c 'import json, sys
+c = json.load(sys.stdin)["sets"][0]["page_cache"]
+print(c["frames"], c["duplicate_percent"])' 2>&1)
+check "$([ "$output" = "0 None" ]; echo $?)" "timeline: duplicate_percent of no cached frame is null" \
+	"got: $output"
