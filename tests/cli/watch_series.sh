@@ -117,6 +117,19 @@ else
 	not_ok "watch printed sets before SIGINT"
 fi
 
+# One set, then SIGINT during the 60 s wait for the next: "after 1 set".
+"$MEMPRINT" watch --pid "$workload_pid" --interval 60s --csv -o "$TMP/one.mps" \
+	>"$TMP/one.csv" 2>"$TMP/one.err" &
+watch_pid=$!
+if wait_lines "$TMP/one.csv" 2; then
+	kill -INT "$watch_pid"
+	wait "$watch_pid"
+	watch_pid=
+	check "watch stopped after one set says '1 set'" grep -q "after 1 set\$" "$TMP/one.err"
+else
+	not_ok "watch printed a set before SIGINT"
+fi
+
 # ---------------------------------------------------------------- targets gone
 "$MEMPRINT" watch --pid "$workload_pid" --interval 100ms --csv -o "$TMP/gone.mps" \
 	>"$TMP/gone.csv" 2>"$TMP/gone.err" &
