@@ -112,6 +112,13 @@ static int parse_hashes(struct report_input *input, const char *json)
 	if (!input->hash_count)
 		return -EBADMSG;
 
+	/* The verdict's keys follow the hashes; a result without them has no verdict. */
+	string_of(c, end, "recommended", input->recommended, sizeof(input->recommended));
+	input->tie_percent = number_of(c, end, "tie_percent");
+	string_of(c, end, "fastest_32bit_exact", input->fastest_narrow,
+		  sizeof(input->fastest_narrow));
+	input->birthday_collisions = number_of(c, end, "birthday_collisions_32bit");
+
 	/* The top-level keys come before "read", outside every nested object. */
 	string_of(json, read, "source", input->source, sizeof(input->source));
 	input->pages = number_of(json, read, "pages");
@@ -155,6 +162,26 @@ int report_hashbench_read(struct report_input *input)
 	return 0;
 }
 
+/* The verdict of memprint hashbench, as its table prints it. */
+static void put_verdict(FILE *html, const struct report_input *input)
+{
+	if (input->recommended[0]) {
+		fputs("<p>Recommended: <strong>", html);
+		report_put_html(html, input->recommended);
+		fprintf(html, "</strong>, the fastest hash of at least 64 bits without false "
+			"positives (gaps under %.0f %% are a tie, won by the wider digest).</p>\n",
+			input->tie_percent);
+	}
+	if (input->fastest_narrow[0]) {
+		fputs("<p>Fastest of the run: ", html);
+		report_put_html(html, input->fastest_narrow);
+		fprintf(html, ", without false positives here, but a 32-bit digest is expected "
+			"to collide n<sup>2</sup>/2<sup>33</sup> = %.3g times among the %.0f "
+			"distinct contents of this run, and 4 times as often at twice the "
+			"memory.</p>\n", input->birthday_collisions, input->contents);
+	}
+}
+
 static void put_table(FILE *html, const struct report_input *input)
 {
 	fputs("<p>Hash study of ", html);
@@ -177,6 +204,7 @@ static void put_table(FILE *html, const struct report_input *input)
 			h->false_positive_groups, h->false_positive_pages, h->duplicate_overcount);
 	}
 	fputs("</table>\n", html);
+	put_verdict(html, input);
 }
 
 static const char *const throughput_series[] = { "throughput" };

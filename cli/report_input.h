@@ -48,6 +48,10 @@ struct report_input {
 	double pages, contents, duplicate_pages, read_gb_per_s;
 	struct report_hash *hashes;
 	size_t hash_count;
+	char recommended[32];		/* hashbench's verdict, empty when it has none */
+	double tie_percent;		/* throughput gap of a tie in that verdict */
+	char fastest_narrow[32];	/* the run's fastest, when 32-bit and exact */
+	double birthday_collisions;	/* expected of a 32-bit digest in the run */
 };
 
 /* Draws one figure into the page; returns 0 or a negative errno value. */

@@ -75,7 +75,8 @@ cat >"$TMP/hb.json" <<'JSON'
     {"hash": "crc32", "digest_bits": 32, "gb_per_s": 3.125, "vs_read": 0.3289,
      "digests": 59, "false_positive_groups": 1, "false_positive_pages": 1}
   ],
-  "fastest_exact": "xxh3"
+  "fastest_exact": "xxh3", "recommended": "xxh3", "tie_percent": 3,
+  "fastest_32bit_exact": null, "birthday_collisions_32bit": 3.9e-07
 }
 JSON
 
@@ -122,6 +123,8 @@ check "24 pages of content 7 added 24 duplicate frames" \
 	python3 "$CHECK" delta "$TMP/r.html" duplicate_frames 2 0 24
 check "making the 64 pages unique removed 39 duplicate frames" \
 	python3 "$CHECK" delta "$TMP/r.html" duplicate_frames 4 0 -39
+check "the hash study gives hashbench's verdict" \
+	grep -q "Recommended: <strong>xxh3</strong>" "$TMP/r.html"
 check "the hash study keeps the bars' numbers" \
 	grep -q '"hash":"crc32","gb_per_s":3.125' "$TMP/r.html"
 
