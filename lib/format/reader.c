@@ -178,31 +178,42 @@ static int check_owner(struct block_cursor *c, uint32_t task, uint32_t region)
 	return 0;
 }
 
+/*
+ * Decode the fields of a page record into page and into the state that
+ * predicts the next record.  Both get each value from a register: reading
+ * back what was just stored to page stalled the decoder on every record
+ * (a 16-byte load of two 8-byte stores cannot be forwarded).
+ */
 static int decode_page_fields(struct block_cursor *c, unsigned type, struct mp_page *page)
 {
 	struct mpf_page_state *s = &c->reader->pages;
-	uint64_t v;
+	uint64_t index = s->next_index, pfn = s->next_pfn, v;
 	int rc = 0;
 
-	page->index = s->next_index;
 	if (!(type & MPF_PAGE_INDEX_NEXT) && !(rc = get_varint(c, &v, "page index")))
-		page->index += mpf_unzigzag(v);
-	page->pfn = s->next_pfn;
+		index += mpf_unzigzag(v);
 	if (!rc && !(type & MPF_PAGE_PFN_NEXT) && !(rc = get_varint(c, &v, "page PFN")))
-		page->pfn += mpf_unzigzag(v);
-	page->pagemap = s->pagemap;
+		pfn += mpf_unzigzag(v);
 	if (!rc && !(type & MPF_PAGE_PAGEMAP_SAME) && !(rc = get_varint(c, &v, "pagemap")))
-		page->pagemap = mpf_unrotate_pagemap(v);
-	page->kpageflags = s->kpageflags;
+		s->pagemap = mpf_unrotate_pagemap(v);
 	if (!rc && !(type & MPF_PAGE_KPF_SAME))
-		rc = get_varint(c, &page->kpageflags, "kpageflags");
-	page->mapcount = s->mapcount;
+		rc = get_varint(c, &s->kpageflags, "kpageflags");
 	if (!rc && !(type & MPF_PAGE_MAPCOUNT_SAME))
-		rc = get_varint32(c, &page->mapcount, "map count");
-	page->flags = s->flags;
+		rc = get_varint32(c, &s->mapcount, "map count");
 	if (!rc && !(type & MPF_PAGE_FLAGS_SAME))
-		rc = get_varint32(c, &page->flags, "page flags");
-	return rc;
+		rc = get_varint32(c, &s->flags, "page flags");
+	if (rc)
+		return rc;
+
+	page->index = index;
+	page->pfn = pfn;
+	page->pagemap = s->pagemap;
+	page->kpageflags = s->kpageflags;
+	page->mapcount = s->mapcount;
+	page->flags = s->flags;
+	s->next_index = index + 1;
+	s->next_pfn = pfn + 1;
+	return 0;
 }
 
 static int decode_page(struct block_cursor *c, unsigned type)
@@ -225,9 +236,9 @@ static int decode_page(struct block_cursor *c, unsigned type)
 		if (c->size - c->pos < digest_size)
 			return record_fail(c, "page digest truncated");
 		memcpy(page->digest, c->raw + c->pos, digest_size);
+		memcpy(s->digest, c->raw + c->pos, digest_size);
 		c->pos += digest_size;
 	}
-	mpf_page_state_update(s, page, MP_DIGEST_MAX);
 
 	if (++r->batch_count == PAGE_BATCH)
 		return flush_pages(c);
