@@ -311,7 +311,12 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 	uint64_t digest;
 	int rc;
 
-	if (page->flags & MP_PAGE_NO_DIGEST)
+	/*
+	 * A page without content has nothing to follow; a page that moved
+	 * while it was read may pair a PFN with another frame's content, and
+	 * the analysis leaves it out too.
+	 */
+	if (page->flags & (MP_PAGE_NO_DIGEST | MP_PAGE_MOVED))
 		return 0;
 	digest = mp_digest_key(page->digest, tl->digest_size);
 
