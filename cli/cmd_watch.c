@@ -69,8 +69,7 @@ static void print_help(void)
 	cli_page_cache_help(stdout);
 	fputs("\n", stdout);
 	cli_hash_help(stdout);
-	fputs("  -H ALG                the same as --hash ALG\n"
-	      "\nOptions:\n"
+	fputs("\nOptions:\n"
 	      "  -i, --interval TIME   time between set starts (default 2s); suffixes ms, s,\n"
 	      "                        m; a plain number is in seconds\n"
 	      "  -n, --count N         sets to take (default 0: until interrupted)\n"
@@ -121,7 +120,7 @@ static int parse_option(struct watch_ctl *ctl, int c)
 
 	rc = cli_targets_option(&ctl->options, c, optarg, "watch");
 	if (rc == 0)
-		rc = cli_hash_option(&ctl->hash, c == 'H' ? CLI_OPT_HASH : c, optarg, "watch");
+		rc = cli_hash_option(&ctl->hash, c, optarg, "watch");
 	if (rc < 0)
 		return EXIT_USAGE;
 	if (rc > 0)
@@ -184,8 +183,9 @@ static int parse_args(struct watch_ctl *ctl, int argc, char **argv)
 	int c, rc;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":" CLI_TARGET_SHORT_OPTIONS "i:n:o:H:zbh", options,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv,
+				":" CLI_TARGET_SHORT_OPTIONS CLI_HASH_SHORT_OPTIONS "i:n:o:zbh",
+				options, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return cli_getopt_error("watch", c, argv);
 		rc = parse_option(ctl, c);
