@@ -154,4 +154,12 @@ else
 	skip "JSON is valid and holds every section" "python3 not installed"
 fi
 
+# A pipe cannot be read twice: the per-set analysis runs on the same thread.
+"$MEMPRINT" timeline --json "$TMP/s.mps" >"$TMP/file.json"
+"$MEMPRINT" timeline --json <(cat "$TMP/s.mps") >"$TMP/pipe.json" 2>"$TMP/pipe.err"
+check "timeline reads a series from a pipe" [ $? -eq 0 ]
+check "a pipe gives the same numbers as the file" \
+	cmp -s <(sed 's/"file":"[^"]*",//' "$TMP/file.json") \
+	       <(sed 's/"file":"[^"]*",//' "$TMP/pipe.json")
+
 echo "1..$n"
