@@ -78,8 +78,10 @@ static int feed_file(struct report_input *input, struct mp_timeline *timeline,
 		return rc;
 	sink = mp_tee_sink(tee);
 	rc = mp_reader_open(&reader, input->path, error);
-	if (rc < 0)
+	if (rc < 0) {
+		mp_tee_close(tee);
 		return rc;
+	}
 	while ((rc = mp_reader_next_set(reader, &sink, error)) > 0)
 		;
 	if (rc == -EBADMSG && mp_reader_torn(reader) && input->row_count) {
