@@ -495,30 +495,60 @@ static const struct mp_hashbench_result *fastest_exact(const struct mp_hashbench
 #define RECOMMEND_MIN_BITS 64
 
 /*
- * Pick the hash to recommend: of those with digests of at least 64 bits
- * and no false positive, the fastest; of those within TIE_PERCENT of it,
- * the one with the widest digest (then the fastest).  A 32-bit digest is
- * never recommended: it collides at the birthday rate, however clean one
- * run was.  Returns NULL when no hash qualifies.
+ * Whether a hash may be recommended: no false positive in this run and a
+ * digest of at least 64 bits, because a 32-bit one collides at the
+ * birthday rate however clean one run was.  CRCs are left out because
+ * they are linear: pages of one structure collide whatever the width (a
+ * block that ends in its own CRC, as xz blocks do, made crc32ex collide
+ * on real memory).  pattern is left out because it samples a few bytes.
  */
-static const struct mp_hashbench_result *recommend(const struct mp_hashbench_result *results,
-						   size_t count)
+static bool recommendable(const struct mp_hashbench_result *r)
 {
-	const struct mp_hashbench_result *fastest = NULL, *best = NULL;
+	switch (r->hash) {
+	case MP_HASH_PATTERN:
+	case MP_HASH_CRC32:
+	case MP_HASH_CRC32C:
+	case MP_HASH_CRC32EX:
+		return false;
+	default:
+		return exact(r) && digest_bits(r) >= RECOMMEND_MIN_BITS;
+	}
+}
+
+/*
+ * Pick the hash to recommend: of the recommendable ones, the fastest.  A
+ * tie (within TIE_PERCENT) goes to the default hash, so that the verdict
+ * does not flip from run to run on noise, and otherwise to the widest
+ * digest, then the fastest.  Returns NULL when no hash qualifies.
+ */
+static const struct mp_hashbench_result *
+fastest_recommendable(const struct mp_hashbench_result *results, size_t count)
+{
+	const struct mp_hashbench_result *fastest = NULL;
 
 	for (size_t i = 0; i < count; i++) {
 		const struct mp_hashbench_result *r = &results[i];
 
-		if (exact(r) && digest_bits(r) >= RECOMMEND_MIN_BITS &&
-		    (!fastest || r->bytes_per_second > fastest->bytes_per_second))
+		if (recommendable(r) && (!fastest || r->bytes_per_second > fastest->bytes_per_second))
 			fastest = r;
 	}
+	return fastest;
+}
+
+static const struct mp_hashbench_result *recommend(const struct mp_hashbench_result *results,
+						   size_t count)
+{
+	const struct mp_hashbench_result *fastest = fastest_recommendable(results, count);
+	const struct mp_hashbench_result *best = NULL;
+
 	for (size_t i = 0; fastest && i < count; i++) {
 		const struct mp_hashbench_result *r = &results[i];
 
-		if (!exact(r) || digest_bits(r) < RECOMMEND_MIN_BITS ||
+		if (!recommendable(r) ||
 		    r->bytes_per_second < fastest->bytes_per_second * (1 - TIE_PERCENT / 100))
 			continue;
+		if (r->hash == MP_HASH_DEFAULT)
+			return r;	/* a tie goes to the default, so runs agree */
 		if (!best || digest_bits(r) > digest_bits(best) ||
 		    (digest_bits(r) == digest_bits(best) &&
 		     r->bytes_per_second > best->bytes_per_second))
@@ -552,21 +582,24 @@ static void print_verdict(const struct mp_hashbench_summary *s,
 			  const struct mp_hashbench_result *results, size_t count)
 {
 	const struct mp_hashbench_result *best = recommend(results, count);
-	const struct mp_hashbench_result *top = fastest_exact(results, count);
+	const struct mp_hashbench_result *top = fastest_recommendable(results, count);
 	const struct mp_hashbench_result *narrow = fastest_narrow(results, count);
 
-	if (best && top && top != best && digest_bits(top) >= RECOMMEND_MIN_BITS)
+	if (best && top && top != best)
 		printf("\nRecommended: %s (%.2f GB/s, %zu-bit digest, no false positive): "
-		       "within %.0f %% of %s (%.2f GB/s), a tie, with a wider digest\n",
+		       "within %.0f %% of %s (%.2f GB/s), a tie, %s\n",
 		       mp_hash_name(best->hash), best->bytes_per_second / 1e9, digest_bits(best),
-		       TIE_PERCENT, mp_hash_name(top->hash), top->bytes_per_second / 1e9);
+		       TIE_PERCENT, mp_hash_name(top->hash), top->bytes_per_second / 1e9,
+		       best->hash == MP_HASH_DEFAULT ? "and the default hash" :
+						       "with a wider digest");
 	else if (best)
 		printf("\nRecommended: %s (%.2f GB/s, %zu-bit digest): the fastest hash of at "
-		       "least %d bits without false positives\n", mp_hash_name(best->hash),
-		       best->bytes_per_second / 1e9, digest_bits(best), RECOMMEND_MIN_BITS);
-	else
-		printf("\nNo hash of at least %d bits without false positives was measured.\n",
+		       "least %d bits, not a CRC, without false positives\n",
+		       mp_hash_name(best->hash), best->bytes_per_second / 1e9, digest_bits(best),
 		       RECOMMEND_MIN_BITS);
+	else
+		printf("\nNo hash of at least %d bits, not a CRC, without false positives was "
+		       "measured.\n", RECOMMEND_MIN_BITS);
 	if (!narrow)
 		return;
 	printf("Fastest of the run: %s (%.2f GB/s), without false positives here, but a "
