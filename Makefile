@@ -46,7 +46,7 @@ SHARED_LIB := $(BUILD)/libmemprint.so.$(VERSION)
 PC_FILE := $(BUILD)/memprint.pc
 CLI := $(BUILD)/memprint
 
-.PHONY: all lib tests bench tools check check-sanitize fuzz install uninstall clean kmod
+.PHONY: all lib tests bench tools check check-sanitize fuzz install uninstall clean kmod FORCE
 
 all: lib $(CLI) tools
 
@@ -66,7 +66,16 @@ $(SHARED_LIB): $(LIB_OBJS)
 	ln -sf libmemprint.so.$(VERSION) $(BUILD)/libmemprint.so.$(SONAME_MAJOR)
 	ln -sf libmemprint.so.$(VERSION) $(BUILD)/libmemprint.so
 
-$(PC_FILE): memprint.pc.in Makefile
+# The directories written into memprint.pc, kept in a file that changes
+# only when they do: 'make install PREFIX=/usr' after a plain 'make' then
+# rewrites memprint.pc rather than installing the /usr/local one.
+PC_DIRS := $(PREFIX):$(LIBDIR):$(INCLUDEDIR)
+
+$(BUILD)/pc-dirs: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PC_DIRS)' | cmp -s - $@ || echo '$(PC_DIRS)' > $@
+
+$(PC_FILE): memprint.pc.in Makefile $(BUILD)/pc-dirs
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
