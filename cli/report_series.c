@@ -59,21 +59,26 @@ static int add_row(void *context, const struct mp_timeline_set *set)
 }
 
 /*
- * Feed each set to the page-cache analysis and then to the timeline, as
- * memprint timeline does, so that the page-cache row of a set is ready
- * when the timeline ends it.
+ * Feed each set to the analyses and then to the timeline, as memprint
+ * timeline does, so that the rows of a set are ready when the timeline
+ * ends it.  The per-set analysis is fed here only when no thread reads
+ * the file for it.
  */
 static int feed_file(struct report_input *input, struct mp_timeline *timeline,
 		     struct mp_error *error)
 {
-	struct mp_sink sinks[2] = { timeline_cache_sink(input->cache),
-				    mp_timeline_sink(timeline) };
+	struct mp_sink sinks[3];
 	struct mp_reader *reader = NULL;
 	struct mp_tee *tee = NULL;
 	struct mp_sink sink;
+	size_t count = 0;
 	int rc;
 
-	rc = mp_tee_open(&tee, sinks, 2);
+	if (series_analysis_sink(input->analysis, &sinks[count]))
+		count++;
+	sinks[count++] = timeline_cache_sink(input->cache);
+	sinks[count++] = mp_timeline_sink(timeline);
+	rc = mp_tee_open(&tee, sinks, count);
 	if (rc < 0)
 		return rc;
 	sink = mp_tee_sink(tee);
