@@ -107,6 +107,8 @@ static void start_holder(struct fixture *fx)
 	close(out[0]);
 	assert_true(n > 0);
 	assert_string_equal(line, "ready\n");
+	/* Its resident pages stop changing only once it waits for a command. */
+	mp_test_wait_in_read(fx->holder.pid);
 }
 
 static void stop_holder(struct fixture *fx)
