@@ -827,7 +827,7 @@ static void format_share(double share, char *buffer)
 static void format_cache_cells(const struct timeline_ctl *ctl, const struct timeline_cache_row *c,
 			       char cells[][CELL])
 {
-	if (!c->present) {
+	if (!c->present || timeline_cache_unknown(c)) {
 		for (int i = 0; i < 5; i++)
 			snprintf(cells[i], CELL, "-");
 		return;

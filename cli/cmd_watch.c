@@ -301,6 +301,11 @@ static void print_cache(const struct watch_ctl *ctl, const struct mp_pagecache_r
 {
 	if (!cache)
 		return;
+	if (!cache->files && cache->files_unknown) {
+		/* The kernel told the residency of none of the files: unknown. */
+		fputs(ctl->csv ? ",,," : "           -           -           -", stdout);
+		return;
+	}
 	if (ctl->csv) {
 		printf(",%" PRIu64 ",%" PRIu64 ",%" PRIu64, cache->frames, cache->duplicate_frames,
 		       cache->cache_duplicate_frames);

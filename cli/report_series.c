@@ -483,7 +483,7 @@ static bool row_known(const struct report_row *row, const struct column *column)
 	if (column->source == FROM_TOTALS_PFN)
 		return row->pfn_valid;
 	if (column->source == FROM_CACHE)
-		return row->cache.present;
+		return row->cache.present && !timeline_cache_unknown(&row->cache);
 	return true;
 }
 
@@ -825,6 +825,13 @@ static void put_cache_summary(FILE *html, const struct report_input *input)
 	fputs("<h3>Page cache in the last set</h3>\n", html);
 	if (!last->cache.present) {
 		fputs("<p>The last set does not include the page cache.</p>\n", html);
+		return;
+	}
+	if (timeline_cache_unknown(&last->cache)) {
+		fprintf(html, "<p>The residency of the %" PRIu64 " files in the last set is "
+			"unknown: the kernel tells it only to a user who may open a file for "
+			"writing (docs/pagecache.md), so no page-cache number is known.</p>\n",
+			last->cache.files_unknown);
 		return;
 	}
 	fputs("<table class=\"page-cache\">\n<tr><th>term</th><th>JSON key</th><th>count</th>"

@@ -97,6 +97,7 @@ struct mp_sink timeline_cache_sink(struct timeline_cache *cache)
 static void copy_report(struct timeline_cache_row *row, const struct mp_pagecache_report *r)
 {
 	row->files = r->files;
+	row->files_unknown = r->files_unknown;
 	row->frames = r->frames;
 	row->duplicate_frames = r->duplicate_frames;
 	row->duplicate_frames_nonzero = r->duplicate_frames_nonzero;
@@ -135,6 +136,11 @@ void timeline_cache_close(struct timeline_cache *cache)
 	free(cache);
 }
 
+bool timeline_cache_unknown(const struct timeline_cache_row *row)
+{
+	return row->present && !row->files && row->files_unknown;
+}
+
 double timeline_cache_duplicate_percent(const struct timeline_cache_row *row)
 {
 	return row->frames ? 100.0 * (double)row->duplicate_frames / (double)row->frames : 0;
@@ -153,6 +159,7 @@ struct cache_field {
 
 static const struct cache_field fields[] = {
 	ROW(files),
+	ROW(files_unknown),
 	ROW(frames),
 	ROW(duplicate_frames),
 	ROW(duplicate_frames_nonzero),
@@ -167,13 +174,18 @@ static const struct cache_field fields[] = {
 
 #define FIELD_COUNT (sizeof(fields) / sizeof(fields[0]))
 
-/* Print a field's value; a percentage of no frames is unknown: empty in CSV, null in JSON. */
+/*
+ * Print a field's value.  A percentage of no frames, and every number of a
+ * set whose residency is unknown, is empty in CSV and null in JSON.
+ */
 static void print_value(FILE *out, const struct timeline_cache_row *row,
 			const struct cache_field *field, bool json)
 {
 	uint64_t value;
+	bool count_of_files = !strcmp(field->key, "files") || !strcmp(field->key, "files_unknown");
 
-	if (field->offset == PERCENT && !row->frames) {
+	if ((timeline_cache_unknown(row) && !count_of_files) ||
+	    (field->offset == PERCENT && !row->frames)) {
 		if (json)
 			fputs("null", out);
 		return;

@@ -13,7 +13,8 @@
 /* The page-cache numbers of one set, in 4 KiB pages (docs/pagecache.md). */
 struct timeline_cache_row {
 	bool present;			/* the set includes the page cache */
-	uint64_t files;
+	uint64_t files;			/* with cached pages, residency known */
+	uint64_t files_unknown;		/* residency unknown: not counted below */
 	uint64_t frames;
 	uint64_t duplicate_frames;
 	uint64_t duplicate_frames_nonzero;
@@ -35,6 +36,13 @@ struct mp_sink timeline_cache_sink(struct timeline_cache *cache);
 int timeline_cache_take_row(struct timeline_cache *cache, struct timeline_cache_row *row,
 			    struct mp_error *error);
 void timeline_cache_close(struct timeline_cache *cache);
+
+/*
+ * Whether the numbers of the row are unknown: the set has the page cache
+ * but the kernel told the residency of none of its files (a user without
+ * the right to open them for writing; docs/pagecache.md).
+ */
+bool timeline_cache_unknown(const struct timeline_cache_row *row);
 
 /* duplicate_frames as a percentage of frames, 0 without frames. */
 double timeline_cache_duplicate_percent(const struct timeline_cache_row *row);

@@ -106,6 +106,25 @@ check "watch CSV leaves shared_frames, ksm_saved, ksm_remaining empty" [ "$csv_f
 root_shared=$(awk -F, 'NR == 2 { print $6 }' "$TMP/root.csv")
 check "watch CSV as root has a number for shared_frames" [ -n "$root_shared" ]
 
+# Files that nobody may not open for writing: the kernel will not tell
+# nobody their residency, so every page-cache number is unknown.
+mkdir "$TMP/cache"
+head -c 16384 /dev/urandom >"$TMP/cache/a"
+cp "$TMP/cache/a" "$TMP/cache/b"
+cat "$TMP/cache/a" "$TMP/cache/b" >/dev/null
+"${NOBODY[@]}" "$MEMPRINT" watch --pid "$workload_pid" --page-cache "$TMP/cache" \
+	--interval 50ms --count 1 -o "$TMP/nobody/cache.mps" >"$TMP/cache.table" 2>/dev/null
+check "watch --page-cache as nobody exits 0" [ $? -eq 0 ]
+# ... DURATION CACHED CACHE-DUP CACHE-MIXED
+unknown=$(awk 'NR > 1 { print $(NF - 2), $(NF - 1), $NF }' "$TMP/cache.table")
+check "watch shows the cache columns of unknown residency as -" [ "$unknown" = "- - -" ]
+cache_json=$("$MEMPRINT" timeline --json "$TMP/nobody/cache.mps" 2>/dev/null | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["sets"][0]["page_cache"]
+print(c["files"], c["files_unknown"], c["frames"], c["duplicate_frames"], c["duplicate_percent"])')
+check "timeline gives null page-cache numbers for unknown residency" \
+	[ "$cache_json" = "0 2 None None None" ]
+
 echo exit >&3
 exec 3>&- 4<&-
 wait "$workload_pid"
