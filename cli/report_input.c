@@ -8,21 +8,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "report_input.h"
 
 /*
  * A hashbench result is JSON, so it starts with '{'; a snapshot file
- * starts with its binary magic, never with a brace.
+ * starts with its binary magic, never with a brace.  Telling them apart
+ * reads the start of the input, so it must be a file that can be read
+ * again, not a pipe.
  */
 static int sniff_type(const char *path, enum input_type *type)
 {
 	FILE *in = fopen(path, "rb");
+	struct stat st;
 	int c;
 
 	if (!in) {
 		cli_warn("cannot open %s: %s", path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (fstat(fileno(in), &st) == 0 && !S_ISREG(st.st_mode)) {
+		fclose(in);
+		cli_warn("%s: not a regular file: memprint report reads each input more than "
+			 "once, so save a pipe's data to a file first", path);
 		return EXIT_RUNTIME;
 	}
 	do

@@ -34,6 +34,9 @@ expect_status "invalid --top is a usage error" 1 "--top" report --top 0 -o "$TMP
 expect_status "a missing file is a runtime failure" 2 "missing.mps" \
 	report "$TMP/missing.mps" -o "$TMP/r.html"
 printf 'not a snapshot file\n' >"$TMP/junk.mps"
+expect_status "an input that is not a regular file is a runtime failure" 2 \
+	"/dev/null: not a regular file: .*save a pipe's data to a file first" \
+	report -o "$TMP/r.html" /dev/null
 expect_status "a file that is not a snapshot is a runtime failure" 2 "junk.mps" \
 	report "$TMP/junk.mps" -o "$TMP/r.html"
 printf '{"source": "x"}\n' >"$TMP/junk.json"
