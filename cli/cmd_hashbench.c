@@ -62,22 +62,22 @@ static void print_help(void)
 	      "equal digests but different content, confirmed byte by byte).\n\n", stdout);
 	cli_targets_help(stdout);
 	fputs("\nOr a memory image:\n"
-	      " -i, --image FILE          a raw guest-RAM file or a QEMU dump-guest-memory\n"
-	      "                           ELF core\n"
-	      "     --image-format FMT    auto (default), raw or elf\n\n"
+	      "  -i, --image FILE      a raw guest-RAM file or a QEMU dump-guest-memory\n"
+	      "                        ELF core\n"
+	      "      --image-format FMT  auto (default), raw or elf\n\n"
 	      "Options:\n"
-	      " -H, --hash LIST           comma-separated algorithms, or all (default)\n"
-	      " -r, --repeat N            timed rounds, best pass kept (default 5)\n"
-	      " -m, --max-memory SIZE     read at most SIZE bytes of pages (default 4GiB);\n"
-	      "                           suffixes K, M, G, T (KiB...) or KB, MB, GB, TB\n"
-	      " -J, --json                JSON output\n"
-	      "     --csv                 CSV output\n"
-	      " -b, --bytes               print sizes in bytes\n"
-	      " -h, --help                display this help\n\n"
+	      "  -H, --hash LIST       comma-separated algorithms, or all (default)\n"
+	      "  -r, --repeat N        timed rounds, best pass kept (default 5)\n"
+	      "  -m, --max-memory SIZE  read at most SIZE bytes of pages (default 4GiB);\n"
+	      "                        suffixes K, M, G, T (KiB...) or KB, MB, GB, TB\n"
+	      "  -J, --json            JSON output\n"
+	      "      --csv             CSV output\n"
+	      "  -b, --bytes           print sizes in bytes\n"
+	      "  -h, --help            display this help\n\n"
 	      "Algorithms: pattern superfast crc32 crc32ex crc32c md5 sha1 sha256 xxh64\n"
 	      "            xxh3 xxh128\n\n"
 	      "Exit status: 0 success, 1 usage error, 2 runtime failure.\n"
-	      "See memprint-hashbench(1) and docs/hashbench.md for the counts reported.\n",
+	      "See memprint-hashbench(1) for the counts reported.\n",
 	      stdout);
 }
 

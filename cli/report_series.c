@@ -830,7 +830,7 @@ static void put_cache_summary(FILE *html, const struct report_input *input)
 	if (timeline_cache_unknown(&last->cache)) {
 		fprintf(html, "<p>The residency of the %" PRIu64 " files in the last set is "
 			"unknown: the kernel tells it only to a user who may open a file for "
-			"writing (docs/pagecache.md), so no page-cache number is known.</p>\n",
+			"writing, so no page-cache number is known.</p>\n",
 			last->cache.files_unknown);
 		return;
 	}
