@@ -8,7 +8,8 @@
  * when every frame of every digest is known, four passes compute the
  * numbers:
  *
- *   1. frames sorted by PFN: the first record of each frame counts;
+ *   1. the PFNs in a bitmap (or sorted, if they are too high for one): only
+ *      the first record of each frame counts it;
  *   2. records sorted by digest: the frames of each digest, so the
  *      opportunities, merged with the open content runs in digest order;
  *   3. per task, its mappings in address order merged with those of the
@@ -28,8 +29,8 @@
 #define NS_PER_SEC 1000000000ll
 #define DEFAULT_STABLE_SETS 4
 /*
- * Below this PFN, frames are told apart in a bitmap of the PFNs (32 MiB
- * at most, for 1 TiB of memory); above it, by sorting the PFNs.
+ * Below this PFN, a bitmap of the PFNs (32 MiB at most, for 1 TiB of
+ * memory) finds the first record of each frame.  Above it, sorting does.
  */
 #define BITMAP_PFN_LIMIT (1ull << 28)
 
@@ -312,9 +313,9 @@ static int add_page(struct mp_timeline *tl, const struct mp_page *page)
 	int rc;
 
 	/*
-	 * A page without content has nothing to follow; a page that moved
-	 * while it was read may pair a PFN with another frame's content, and
-	 * the analysis leaves it out too.
+	 * A page without content has nothing to follow.  A page that moved
+	 * while it was read may pair a PFN with another frame's content, so
+	 * the analysis leaves it out, and so does the timeline.
 	 */
 	if (page->flags & (MP_PAGE_NO_DIGEST | MP_PAGE_MOVED))
 		return 0;
