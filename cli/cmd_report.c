@@ -71,6 +71,20 @@ static int parse_top(const char *text, size_t *top)
 	return 0;
 }
 
+/*
+ * Whether a path holds a control character.  Figure paths go into a gnuplot
+ * script as quoted strings, where a newline ends the command; gnuplot then
+ * writes the image to its standard output, which is ours.
+ */
+static bool has_control(const char *path)
+{
+	for (const unsigned char *c = (const unsigned char *)path; c && *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			return true;
+	}
+	return false;
+}
+
 static int parse_args(struct report_ctl *ctl, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -113,6 +127,10 @@ static int parse_args(struct report_ctl *ctl, int argc, char **argv)
 		return cli_usage_error("report", "no input file given");
 	if (!ctl->output)
 		return cli_usage_error("report", "no output file given: use -o REPORT.html");
+	if (has_control(ctl->png_dir) || has_control(ctl->svg_dir))
+		return cli_usage_error("report", "invalid --png or --svg directory: gnuplot "
+				       "cannot write to a name with a control character "
+				       "(newline, tab...): choose another");
 	return 0;
 }
 

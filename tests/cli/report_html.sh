@@ -31,6 +31,9 @@ check "report --help names --png" grep -q -- "--png" "$TMP/help"
 expect_status "report without a file is a usage error" 1 "no input file" report -o "$TMP/r.html"
 expect_status "report without -o is a usage error" 1 "no output file" report "$TMP/x.mps"
 expect_status "invalid --top is a usage error" 1 "--top" report --top 0 -o "$TMP/r.html" x
+expect_status "a --png directory with a newline is a usage error" 1 \
+	"invalid --png or --svg directory" report --png "$TMP/a
+b" -o "$TMP/r.html" x
 expect_status "a missing file is a runtime failure" 2 "missing.mps" \
 	report "$TMP/missing.mps" -o "$TMP/r.html"
 printf 'not a snapshot file\n' >"$TMP/junk.mps"
