@@ -42,6 +42,9 @@ void mp_format_digest(char *buffer, size_t size, const struct mp_content *conten
 
 int mp_report_print_table(FILE *out, const struct mp_report *const *reports, size_t count,
 			  const struct mp_output_options *options);
+/* The table of one report, set index of count. */
+int mp_report_print_table_set(FILE *out, const struct mp_report *report, size_t index,
+			      size_t count, const struct mp_output_options *options);
 int mp_report_print_json(FILE *out, const struct mp_report *const *reports, size_t count,
 			 const struct mp_output_options *options);
 int mp_report_print_csv(FILE *out, const struct mp_report *const *reports, size_t count,

@@ -406,36 +406,37 @@ static int print_by_kind(const struct table_context *c, const struct mp_report *
 	return print_and_free(tb);
 }
 
-int mp_report_print_table(FILE *out, const struct mp_report *const *reports, size_t count,
-			  const struct mp_output_options *options)
+int mp_report_print_table_set(FILE *out, const struct mp_report *report, size_t index,
+			      size_t count, const struct mp_output_options *options)
 {
 	struct table_context c = {
 		.out = out,
 		.options = options,
 		.top = options->top ? options->top : 10,
 	};
+
+	print_set_line(&c, report, index, count);
+	switch (options->by) {
+	case MP_VIEW_TASK:
+		return print_by_task(&c, report);
+	case MP_VIEW_FILE:
+		return print_by_file(&c, report);
+	case MP_VIEW_KIND:
+		return print_by_kind(&c, report);
+	default:
+		return print_summary(&c, report);
+	}
+}
+
+int mp_report_print_table(FILE *out, const struct mp_report *const *reports, size_t count,
+			  const struct mp_output_options *options)
+{
 	int rc = 0;
 
 	for (size_t i = 0; i < count && rc == 0; i++) {
-		const struct mp_report *r = reports[i];
-
 		if (i > 0)
 			fputc('\n', out);
-		print_set_line(&c, r, i, count);
-		switch (options->by) {
-		case MP_VIEW_TASK:
-			rc = print_by_task(&c, r);
-			break;
-		case MP_VIEW_FILE:
-			rc = print_by_file(&c, r);
-			break;
-		case MP_VIEW_KIND:
-			rc = print_by_kind(&c, r);
-			break;
-		default:
-			rc = print_summary(&c, r);
-			break;
-		}
+		rc = mp_report_print_table_set(out, reports[i], i, count, options);
 	}
 	return rc;
 }

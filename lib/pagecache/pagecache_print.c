@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "output/json.h"
+#include "output/report_output.h"
 #include "pagecache/pagecache_internal.h"
 
 static double percent(uint64_t part, uint64_t whole)
@@ -275,17 +276,22 @@ int mp_report_print_with_pagecache(FILE *out, const struct mp_report *const *rep
 		return mp_report_print(out, reports, count, options, error);
 	if (options->format == MP_OUTPUT_JSON)
 		return print_json_with_cache(out, reports, caches, count, options, error);
-	rc = mp_report_print(out, reports, count, options, error);
-	if (rc < 0 || options->format != MP_OUTPUT_TABLE)
-		return rc;
+	if (options->format != MP_OUTPUT_TABLE)
+		return mp_report_print(out, reports, count, options, error);
+
+	/* Each set's page cache right after its own report. */
 	for (size_t i = 0; i < count; i++) {
-		if (!caches[i])
-			continue;
-		fputc('\n', out);
-		if (count > 1)
-			fprintf(out, "Set %zu: ", i);
-		if (mp_pagecache_report_write(out, caches[i], false) < 0)
-			return mp_fail(error, -EIO, "cannot print the page-cache report");
+		if (i > 0)
+			fputc('\n', out);
+		rc = mp_report_print_table_set(out, reports[i], i, count, options);
+		if (rc == 0 && caches[i]) {
+			fputc('\n', out);
+			rc = mp_pagecache_report_write(out, caches[i], false);
+		}
+		if (rc < 0)
+			return mp_fail(error, -EIO, "cannot print the report");
 	}
+	if (fflush(out) != 0 || ferror(out))
+		return mp_fail(error, -EIO, "cannot print the report");
 	return 0;
 }
