@@ -69,9 +69,13 @@ static int analyze_option(struct analyze_command *cmd, int opt, char **argv)
 
 	switch (opt) {
 	case 'J':
+		if (cmd->output.format == MP_OUTPUT_CSV)
+			return cli_usage_error("analyze", "--json and --csv exclude each other");
 		cmd->output.format = MP_OUTPUT_JSON;
 		return 0;
 	case OPT_CSV:
+		if (cmd->output.format == MP_OUTPUT_JSON)
+			return cli_usage_error("analyze", "--json and --csv exclude each other");
 		cmd->output.format = MP_OUTPUT_CSV;
 		return 0;
 	case OPT_TOP:

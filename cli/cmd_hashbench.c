@@ -223,9 +223,13 @@ static int parse_args(struct hashbench_ctl *ctl, int argc, char **argv)
 						       "expected a size of at least 4KiB", optarg);
 			break;
 		case 'J':
+			if (ctl->output == OUTPUT_CSV)
+				return cli_usage_error("hashbench", "--json and --csv exclude each other");
 			ctl->output = OUTPUT_JSON;
 			break;
 		case OPT_CSV:
+			if (ctl->output == OUTPUT_JSON)
+				return cli_usage_error("hashbench", "--json and --csv exclude each other");
 			ctl->output = OUTPUT_CSV;
 			break;
 		case 'b':

@@ -88,9 +88,13 @@ static int scan_parse(struct scan_command *cmd, int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'J':
+			if (cmd->output.format == MP_OUTPUT_CSV)
+				return cli_usage_error("scan", "--json and --csv exclude each other");
 			cmd->output.format = MP_OUTPUT_JSON;
 			break;
 		case OPT_CSV:
+			if (cmd->output.format == MP_OUTPUT_JSON)
+				return cli_usage_error("scan", "--json and --csv exclude each other");
 			cmd->output.format = MP_OUTPUT_CSV;
 			break;
 		case OPT_TOP:

@@ -121,9 +121,13 @@ static int parse_args(struct timeline_ctl *ctl, int argc, char **argv)
 			ctl->stable_sets = (uint32_t)value;
 			break;
 		case 'J':
+			if (ctl->output == OUTPUT_CSV)
+				return cli_usage_error("timeline", "--json and --csv exclude each other");
 			ctl->output = OUTPUT_JSON;
 			break;
 		case 'C':
+			if (ctl->output == OUTPUT_JSON)
+				return cli_usage_error("timeline", "--json and --csv exclude each other");
 			ctl->output = OUTPUT_CSV;
 			break;
 		case 'b':

@@ -26,6 +26,7 @@ check "snapshot --help prints usage on stdout" grep -q '^ memprint snapshot \[op
 expect_status "analyze without files exits 1" 1 'no snapshot file' analyze
 expect_status "analyze --by bogus exits 1" 1 "invalid --by value 'bogus'" analyze --by bogus x
 expect_status "analyze --top 0 exits 1" 1 "invalid --top value '0'" analyze --top 0 x
+expect_status "analyze --csv --json exits 1" 1 '--json and --csv exclude each other' analyze --csv --json x
 expect_status "analyze --use-zero-pages bogus exits 1" 1 "invalid --use-zero-pages" \
 	analyze --use-zero-pages maybe x
 expect_status "analyze --max-page-sharing 1 exits 1" 1 "invalid --max-page-sharing" \

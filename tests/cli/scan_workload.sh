@@ -28,6 +28,12 @@ expect_status "scan --hash bogus exits 1" 1 "unknown --hash algorithm 'bogus'" s
 expect_status "scan --top 0 exits 1" 1 "invalid --top value '0'" scan --pid $$ --top 0
 expect_status "scan unknown option exits 1" 1 "unknown option '--bogus'" scan --bogus
 expect_status "scan --compress without -o exits 1" 1 'needs --output' scan --pid $$ --compress
+expect_status "scan --json --csv exits 1" 1 '--json and --csv exclude each other' \
+	scan --pid $$ --json --csv
+expect_status "timeline --csv --json exits 1" 1 '--json and --csv exclude each other' \
+	timeline --csv --json "$TMP/none.mps"
+expect_status "hashbench --json --csv exits 1" 1 '--json and --csv exclude each other' \
+	hashbench --pid $$ --json --csv
 
 # A directory with a cgroup.procs file that is not on cgroup2 is no cgroup.
 mkdir "$TMP/fake-cgroup"
