@@ -265,9 +265,11 @@ static void json_skipped(struct json *j, const struct mp_report *r)
 	json_close(j, '}');
 }
 
-static void json_report(struct json *j, const struct mp_report *r)
+/* One report; index numbers the sets from 0, as watch, timeline and dump do. */
+static void json_report(struct json *j, const struct mp_report *r, size_t index)
 {
 	json_open(j, NULL, '{');
+	json_u64(j, "set", index);
 	json_string(j, "host", r->info.host);
 	json_string(j, "kernel", r->info.kernel);
 	json_string(j, "hash", mp_hash_name(r->info.hash));
@@ -298,12 +300,12 @@ int mp_report_print_json(FILE *out, const struct mp_report *const *reports, size
 
 	(void)options;
 	if (count == 1) {
-		json_report(&j, reports[0]);
+		json_report(&j, reports[0], 0);
 	} else {
 		json_open(&j, NULL, '{');
 		json_open(&j, "sets", '[');
 		for (size_t i = 0; i < count; i++)
-			json_report(&j, reports[i]);
+			json_report(&j, reports[i], i);
 		json_close(&j, ']');
 		json_close(&j, '}');
 	}
