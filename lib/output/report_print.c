@@ -61,7 +61,8 @@ void mp_format_pages(char *buffer, size_t size, uint64_t pages, bool exact_bytes
 		value /= 1024;
 		unit++;
 	}
-	if (value >= 10 || value == (double)(uint64_t)value)
+	/* One decimal below 10, as util-linux prints sizes, but never a ".0". */
+	if (value >= 10 || (uint64_t)(value * 10 + 0.5) % 10 == 0)
 		snprintf(buffer, size, "%.0f%c", value, units[unit]);
 	else
 		snprintf(buffer, size, "%.1f%c", value, units[unit]);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "testlib.h"
+#include "output/report_output.h"
 
 struct output {
 	struct mp_report *report;
@@ -210,6 +211,27 @@ static void test_table_units(void **state)
 	assert_contains(o->text, "Resident:        16384 in 4 frames, 5 mappings");
 }
 
+/* Sizes as util-linux prints them: one decimal below 10, never a ".0". */
+static void test_size_units(void **state)
+{
+	static const struct { uint64_t pages; const char *text; } cases[] = {
+		{ 0, "0B" }, { 1, "4K" }, { 255, "1020K" }, { 256, "1M" },
+		{ 262, "1M" },		/* 1.023 MiB: "1.0M" before */
+		{ 280, "1.1M" }, { 1023, "4M" },
+		{ 2559, "10M" },	/* 9.996 MiB rounds up to a whole 10 */
+		{ 26000, "102M" }, { 262144, "1G" },
+	};
+	char text[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mp_format_pages(text, sizeof(text), cases[i].pages, false);
+		assert_string_equal(text, cases[i].text);
+	}
+	mp_format_pages(text, sizeof(text), 262, true);
+	assert_string_equal(text, "1073152");
+}
+
 static void test_table_by_task(void **state)
 {
 	struct output *o = *state;
@@ -225,6 +247,7 @@ static void test_table_by_task(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size_units),
 		cmocka_unit_test_setup_teardown(test_json_numbers, setup_pfns, teardown),
 		cmocka_unit_test_setup_teardown(test_json_path_bytes, setup_pfns, teardown),
 		cmocka_unit_test_setup_teardown(test_json_null_without_pfns, setup_no_pfns,
