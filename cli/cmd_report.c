@@ -72,7 +72,7 @@ static int parse_top(const char *text, size_t *top)
 }
 
 /*
- * Whether a path holds a control character.  Figure paths go into a gnuplot
+ * Whether a path contains a control character.  Figure paths go into a gnuplot
  * script as quoted strings, where a newline ends the command; gnuplot then
  * writes the image to its standard output, which is ours.
  */

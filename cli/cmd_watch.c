@@ -302,8 +302,13 @@ static void print_cache(const struct watch_ctl *ctl, const struct mp_pagecache_r
 	if (!cache)
 		return;
 	if (!cache->files && cache->files_unknown) {
-		/* The kernel told the residency of none of the files: unknown. */
-		fputs(ctl->csv ? ",,," : "           -           -           -", stdout);
+		/* The kernel reported the residency of none of the files: unknown. */
+		for (int i = 0; i < 3; i++) {
+			if (ctl->csv)
+				putchar(',');
+			else
+				printf(" %11s", "-");
+		}
 		return;
 	}
 	if (ctl->csv) {

@@ -426,7 +426,7 @@ static int put_files(struct section *s, size_t top)
 
 /* ------------------------------------------------------------- series */
 
-/* The struct that holds a per-set number, and the sets where it is known. */
+/* The struct that contains a per-set number, and the sets where it is known. */
 enum column_source {
 	FROM_TOTALS,			/* struct mp_totals: always known */
 	FROM_TOTALS_PFN,		/* struct mp_totals: known in sets with PFNs */

@@ -4,11 +4,10 @@
  * memprint timeline
  *
  * A gate in front of the page-cache analysis lets through only the sets
- * that include the page cache: those with set flag MP_SET_PAGE_CACHE
- * (tasks and cache joined, or the cache alone), and page-cache sets of
- * files that lack the flag (source MP_SOURCE_PAGECACHE).  So a series of
- * task sets costs the analysis nothing, and its output has no page-cache
- * columns.
+ * that include the page cache.  Those have set flag MP_SET_PAGE_CACHE
+ * (tasks and cache joined, or the cache alone), or, in files written
+ * before the flag, source MP_SOURCE_PAGECACHE.  So a series of task sets
+ * costs the analysis nothing, and its output has no page-cache columns.
  */
 #include <errno.h>
 #include <inttypes.h>

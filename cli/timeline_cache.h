@@ -39,7 +39,7 @@ void timeline_cache_close(struct timeline_cache *cache);
 
 /*
  * Whether the numbers of the row are unknown: the set has the page cache
- * but the kernel told the residency of none of its files (a user without
+ * but the kernel reported the residency of none of its files (a user without
  * the right to open them for writing; docs/pagecache.md).
  */
 bool timeline_cache_unknown(const struct timeline_cache_row *row);

@@ -351,10 +351,10 @@ void mp_tee_close(struct mp_tee *tee);
  * Join the sets of several producers into one set for target, e.g. a task
  * scan and then a page-cache scan of the same moment.  The first part's
  * begin_set passes with set_flags added (MP_SET_PAGE_CACHE when a
- * page-cache part follows); the task, region and file indexes of each
- * later part are offset by those of the parts before it; the parts' ends
- * are held, and mp_join_finish() sends the one end of the joined set, after
- * which the join takes the next set.  A later part must match the set's
+ * page-cache part follows).  The task, region and file indexes of each
+ * later part are offset by those of the parts before it.  The parts' ends
+ * are kept back, and mp_join_finish() sends the one end of the joined set,
+ * after which the join takes the next set.  A later part must match the set's
  * page hash, digest size, MP_SET_PFN_VALID and MP_SET_KEYED_HASH (-EINVAL
  * otherwise); docs/format.md lists how the flags combine.  Close the join
  * after a part failed.

@@ -20,10 +20,10 @@
  *     left out, as the task scan comes first.
  *   - task, region and file indexes of a later part are offset by the
  *     tasks, regions and files of the parts before it.
- *   - end_set: held until mp_join_finish(), which sends one end whose
- *     duration runs from the start of the first part to the end of the
- *     last, whose flags are the OR of the parts' and whose KSM counters
- *     are the last valid ones.
+ *   - end_set: kept back until mp_join_finish(), which sends one end.
+ *     Its duration runs from the start of the first part to the end of
+ *     the last, its flags are the OR of the parts' flags, and its KSM
+ *     counters are the last valid ones.
  */
 #include <errno.h>
 #include <stdlib.h>

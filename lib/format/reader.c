@@ -697,7 +697,8 @@ static int deliver_set(struct mp_reader *r, uint64_t end, const struct mp_sink *
  * series file can be far larger than the memory that one set needs, and
  * without this the whole file counts towards the resident size of the
  * reader by its end.  The pages stay in the page cache, and an access
- * maps them again (the mapping is read-only, so nothing is lost).
+ * maps them again: the mapping is PROT_READ and MAP_PRIVATE, so it has no
+ * changes of its own that MADV_DONTNEED could drop.
  */
 static void release_read_pages(struct mp_reader *reader)
 {

@@ -400,10 +400,10 @@ static void count_frames(struct mp_timeline *tl)
 }
 
 /* Append a run to the runs of the next set (reserve_set_arrays() made room). */
-static void keep_run(struct mp_timeline *tl, size_t *kept, uint64_t digest, uint32_t start,
+static void keep_run(struct mp_timeline *tl, size_t *next_count, uint64_t digest, uint32_t start,
 		     uint64_t savable)
 {
-	struct tl_run *run = &tl->next_runs[(*kept)++];
+	struct tl_run *run = &tl->next_runs[(*next_count)++];
 
 	run->digest = digest;
 	run->start = start;
@@ -421,7 +421,7 @@ static void close_content_run(struct mp_timeline *tl, const struct tl_run *run, 
  * have ended, because no record of this set has them.
  */
 static void count_digest(struct mp_timeline *tl, size_t first, size_t last, uint64_t frames,
-			 bool zero_filled, size_t *open, size_t *kept)
+			 bool zero_filled, size_t *open, size_t *next_count)
 {
 	uint64_t digest = tl->records[first].digest;
 	uint32_t start = tl->set;
@@ -445,7 +445,7 @@ static void count_digest(struct mp_timeline *tl, size_t first, size_t last, uint
 	tl->row.duplicate_frames += frames - 1;
 	if (!zero_filled)
 		tl->row.duplicate_frames_nonzero += frames - 1;
-	keep_run(tl, kept, digest, start, savable + frames - 1);
+	keep_run(tl, next_count, digest, start, savable + frames - 1);
 	for (size_t i = first; i < last; i++) {
 		uint32_t index = tl->records[i].index;
 
@@ -456,7 +456,7 @@ static void count_digest(struct mp_timeline *tl, size_t first, size_t last, uint
 /* Group the records by digest: frames, opportunities, content runs. */
 static void count_digests(struct mp_timeline *tl)
 {
-	size_t open = 0, kept = 0, capacity;
+	size_t open = 0, next_count = 0, capacity;
 	struct tl_run *swap;
 
 	tl_sort_records(tl->records, tl->scratch, tl->record_count, tl->top_counts);
@@ -474,7 +474,7 @@ static void count_digests(struct mp_timeline *tl)
 			}
 		}
 		tl->row.frames += frames;
-		count_digest(tl, first, last, frames, zero_filled, &open, &kept);
+		count_digest(tl, first, last, frames, zero_filled, &open, &next_count);
 	}
 	while (open < tl->run_count)
 		close_content_run(tl, &tl->runs[open++], tl->set);
@@ -482,7 +482,7 @@ static void count_digests(struct mp_timeline *tl)
 	swap = tl->runs;
 	tl->runs = tl->next_runs;
 	tl->next_runs = swap;
-	tl->run_count = kept;
+	tl->run_count = next_count;
 	capacity = tl->run_capacity;
 	tl->run_capacity = tl->next_run_capacity;
 	tl->next_run_capacity = capacity;
@@ -554,7 +554,7 @@ static void track_task(struct mp_timeline *tl, struct series_task *task)
 {
 	struct tl_mapping *before = task->previous, *before_end = before + task->previous_count;
 	struct tl_mapping *swap;
-	size_t kept = 0, capacity;
+	size_t mapping_count = 0, capacity;
 
 	task->set_churn = 0;
 	if (task->unsorted)
@@ -563,7 +563,7 @@ static void track_task(struct mp_timeline *tl, struct series_task *task)
 		struct tl_mapping mapping = task->current[i];
 		struct tl_mapping *match = NULL;
 
-		if (kept && task->current[kept - 1].vpn == mapping.vpn)
+		if (mapping_count && task->current[mapping_count - 1].vpn == mapping.vpn)
 			continue;
 		while (before < before_end && before->vpn < mapping.vpn)
 			mapping_gone(tl, before++);
@@ -572,7 +572,7 @@ static void track_task(struct mp_timeline *tl, struct series_task *task)
 
 		mapping_follow(tl, task, &mapping, match);
 		mapping_update(tl, &mapping);
-		task->current[kept++] = mapping;
+		task->current[mapping_count++] = mapping;
 	}
 	while (before < before_end)
 		mapping_gone(tl, before++);
@@ -581,7 +581,7 @@ static void track_task(struct mp_timeline *tl, struct series_task *task)
 		task->public.max_churn = task->set_churn;
 	swap = task->previous;
 	task->previous = task->current;
-	task->previous_count = kept;
+	task->previous_count = mapping_count;
 	task->current = swap;
 	task->current_count = 0;
 	capacity = task->previous_capacity;

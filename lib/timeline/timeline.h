@@ -24,7 +24,7 @@
 #define TL_RECORD_FRAME		(1u << 0)	/* the first record of its frame in the set */
 #define TL_RECORD_ZERO_FILLED	(1u << 1)
 
-/* A mapping of the kernel zero page has no record: it holds no frame of its own. */
+/* A mapping of the kernel zero page has no record, because it has no frame of its own. */
 #define TL_NO_RECORD		UINT32_MAX
 
 /* Set numbers in the state are the set index + 1, so that 0 means "none". */
@@ -36,7 +36,7 @@ struct tl_record {
 
 struct tl_frame {
 	uint64_t pfn;
-	uint32_t record;		/* index of the record that holds it */
+	uint32_t record;		/* index of the record with this frame */
 	uint32_t unused;
 };
 
@@ -59,7 +59,7 @@ struct tl_run {
 
 /*
  * Sort frames by PFN, keeping the arrival order of equal PFNs (a stable
- * LSD radix sort).  scratch holds count entries.
+ * LSD radix sort).  scratch has room for count entries.
  */
 void tl_sort_frames(struct tl_frame *frames, struct tl_frame *scratch, size_t count);
 
@@ -67,7 +67,7 @@ void tl_sort_frames(struct tl_frame *frames, struct tl_frame *scratch, size_t co
 #define TL_TOP_BUCKETS 256
 
 /*
- * Sort records by digest (an MSD radix sort); scratch holds count entries.
+ * Sort records by digest (an MSD radix sort).  scratch has room for count entries.
  * top_counts, if not NULL, counts the records by the top byte of their
  * digest (digest >> 56), which saves the sort its first pass.
  */

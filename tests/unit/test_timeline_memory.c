@@ -39,7 +39,7 @@ static uint64_t peak_rss(void)
 	return kib * 1024;
 }
 
-/* Entries of a timeline array that holds n: it doubles from 16. */
+/* Entries of a timeline array that contains n: it doubles from 16. */
 static uint64_t capacity(uint64_t n)
 {
 	uint64_t entries = 16;
@@ -50,11 +50,11 @@ static uint64_t capacity(uint64_t n)
 }
 
 /*
- * Every page of the test holds a frame of its own, so each set has PAGES
+ * Every page of the test has a frame of its own, so each set has PAGES
  * records and PAGES frames; records and the sort scratch take 16 bytes
  * each, frames 16, the open runs (two arrays of at most half as many as
  * records) 24, a bit per record, and 32 bytes per mapping of two
- * consecutive sets of each task.  A realloc holds the old and the new
+ * consecutive sets of each task.  A realloc keeps the old and the new
  * array at once, so the peak is at most 1.5 times the steady state.
  */
 static uint64_t state_bound(void)

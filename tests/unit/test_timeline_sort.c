@@ -3,11 +3,11 @@
  * test_timeline_sort.c - the radix sorts of the timeline engine against
  * qsort(), on keys that exercise their shortcuts
  *
- * The frame sort must keep records of one PFN in arrival order (the first
- * record of a frame is the one that counts); the record sort must group
- * equal digests whatever their spread: uniform 64-bit keys, small keys
- * (the tests' digests), one digest held by most records, and keys that
- * differ only in their lowest byte.
+ * The frame sort must keep records of one PFN in arrival order, because
+ * the first record of a frame is the one that counts.  The record sort
+ * must group equal digests whatever their spread: uniform 64-bit keys,
+ * small keys (the tests' digests), one digest in most records, and keys
+ * that differ only in their lowest byte.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +78,7 @@ static void frames_sorted_stable(void **state)
 }
 
 /*
- * Sort records made by key(i) and compare the digests with qsort's; with
+ * Sort records made by key(i) and compare the digests with qsort's.  With
  * with_top_counts, give the sort the count of each top byte, as the
  * engine does.
  */
